@@ -1,0 +1,5 @@
+"""`python -m omnitune` runs the CLI."""
+
+from omnitune.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Catalog of models, hardware and prices (data files + loaders)."""

@@ -1,0 +1,1 @@
+"""The omnitune command line (typer); commands stay thin over services/."""

@@ -1,0 +1,1 @@
+"""Datasets: inspect, validate, normalise and preprocess per modality."""

@@ -1,0 +1,1 @@
+"""The training plan: schema, interpreter, presets, estimates."""

@@ -1,0 +1,1 @@
+"""Training recipes: one standalone file per modality x method family."""

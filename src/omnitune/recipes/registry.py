@@ -1,0 +1,23 @@
+"""The explicit recipe registry: recipe key -> "module:attribute", imported only when used."""
+
+from __future__ import annotations
+
+import importlib
+
+from omnitune.recipes.base import Recipe
+
+# Keys are what plans name in `models[].recipe`; values are lazy import paths.
+RECIPES: dict[str, str] = {}
+
+
+def get_recipe(key: str) -> Recipe:
+    """Import and instantiate the recipe registered under ``key``."""
+    try:
+        target = RECIPES[key]
+    except KeyError:
+        known = ", ".join(sorted(RECIPES)) or "none"
+        raise KeyError(f"unknown recipe {key!r}; known recipes: {known}") from None
+    module_name, _, attr = target.partition(":")
+    recipe_cls = getattr(importlib.import_module(module_name), attr)
+    recipe: Recipe = recipe_cls()
+    return recipe

@@ -1,0 +1,1 @@
+"""Model registry: versions, lineage, export, serving."""

@@ -1,0 +1,1 @@
+"""Job runtime: supervisor, worker, events, checkpoints, budget."""
