@@ -205,3 +205,29 @@ class JobState(StrEnum):
     def is_terminal(self) -> bool:
         """True once the job can no longer change state."""
         return self in (JobState.CANCELLED, JobState.SUCCEEDED, JobState.FAILED)
+
+
+class RecipeKey(StrEnum):
+    """Every recipe a plan may name; `recipes/registry.py` maps the implemented ones to code."""
+
+    LLM_SFT = "llm_sft"  # sft, full_finetune, lora, qlora, continued_pretraining, pretraining
+    LLM_PREFERENCE = "llm_preference"  # dpo, ipo, orpo, kto, simpo
+    LLM_REWARD = "llm_reward"  # reward_modeling
+    LLM_RL = "llm_rl"  # ppo, grpo
+    LLM_DISTILL = "llm_distill"  # distillation
+    LLM_MERGE = "llm_merge"  # merging
+    TEXT_CLASSIFICATION = "text_classification"  # classification
+    TEXT_EMBEDDINGS = "text_embeddings"  # contrastive
+    IMAGE_LORA = "image_lora"  # lora, lycoris, full_finetune (text-to-image denoiser)
+    IMAGE_DREAMBOOTH = "image_dreambooth"  # dreambooth
+    IMAGE_TEXTUAL_INVERSION = "image_textual_inversion"  # textual_inversion
+    IMAGE_CONTROLNET = "image_controlnet"  # controlnet
+    IMAGE_CLASSIFICATION = "image_classification"  # classification, full_finetune, lora
+    VIDEO_LORA = "video_lora"  # lora (text/image-to-video transformers)
+    VIDEO_CLASSIFICATION = "video_classification"  # classification
+    MUSIC_GENERATION = "music_generation"  # full_finetune, lora (MusicGen)
+    SPEECH_RECOGNITION = "speech_recognition"  # full_finetune, lora (Whisper)
+    SPEECH_SYNTHESIS = "speech_synthesis"  # full_finetune (SpeechT5, speaker embeddings)
+    AUDIO_CLASSIFICATION = "audio_classification"  # classification
+    VLM_SFT = "vlm_sft"  # sft, lora (vision-language)
+    CLIP_CONTRASTIVE = "clip_contrastive"  # contrastive (image-text alignment)
