@@ -26,7 +26,7 @@ class CatalogModel(BaseModel):
     architecture: str = Field("", description="e.g. 'LlamaForCausalLM', 'UNet2DConditionModel'.")
     methods: list[Method]
     recipe: RecipeKey
-    min_vram_gb: float = Field(0.0, description="Smallest GPU memory that trains it with its lightest method.")
+    min_vram_gb: float = Field(0.0, description="Least GPU memory that trains it (lightest method).")
     from_config: dict[str, Any] | None = Field(
         None, description="Config to build the model with random weights (tiny test/demo models)."
     )
