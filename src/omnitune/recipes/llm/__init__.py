@@ -1,0 +1,1 @@
+"""LLM recipes (SFT, preference, RL, distillation, merging, classification) and shared loaders."""
