@@ -7,7 +7,9 @@ import importlib
 from omnitune.recipes.base import Recipe
 
 # Keys are what plans name in `models[].recipe`; values are lazy import paths.
-RECIPES: dict[str, str] = {}
+RECIPES: dict[str, str] = {
+    "text_classification": "omnitune.recipes.text.classification:TextClassificationRecipe",
+}
 
 
 def get_recipe(key: str) -> Recipe:

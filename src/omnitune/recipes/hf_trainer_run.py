@@ -1,0 +1,97 @@
+"""Run any transformers ``Trainer`` (trl and sentence-transformers trainers included) as an omnitune recipe.
+
+One callback turns the trainer's logs into ``metrics`` events and asks ``ctx.control`` after every
+optimiser step whether to stop; ``run_trainer`` then writes a full checkpoint (weights, optimiser,
+scheduler, RNG, trainer state) atomically on pause/budget, and resumes from ``ctx.resume_from``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
+
+from omnitune.recipes.base import RecipeContext, RecipeResult, StopReason
+from omnitune.recipes.checkpointing import atomic_checkpoint_dir, checkpoint_name
+
+_STATUS_FOR = {"pause": "paused", "budget": "budget_frozen", "cancel": "cancelled"}
+
+
+@dataclass
+class TrainerOutcome:
+    """How a trainer run ended: ``result`` is set when it stopped early (the recipe returns it)."""
+
+    step: int
+    metrics: dict[str, float] = field(default_factory=dict)
+    result: RecipeResult | None = None
+
+
+class EventsBridge(TrainerCallback):
+    """Emit every log line as a ``metrics`` event and relay stop requests to the trainer."""
+
+    def __init__(self, ctx: RecipeContext) -> None:
+        self.ctx = ctx
+        self.stop_reason: StopReason | None = None
+        self.losses: list[float] = []
+
+    def on_log(
+        self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kw: Any
+    ) -> None:
+        """Forward numeric log values (loss, learning_rate, grad_norm, method metrics) as one event."""
+        values = {_event_key(k): float(v) for k, v in (logs or {}).items() if _is_number(v)}
+        if "loss" in values:
+            self.losses.append(values["loss"])
+        if values:
+            self.ctx.events.emit("metrics", step=state.global_step, **values)
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+        """Ask the runtime whether to stop; the trainer then ends after this step."""
+        reason = self.ctx.control.stop_requested()
+        if reason is not None:
+            self.stop_reason = reason
+            control.should_training_stop = True
+            control.should_log = True  # the last step's loss is still reported
+
+
+def run_trainer(ctx: RecipeContext, trainer: Any) -> TrainerOutcome:
+    """Train (resuming from ``ctx.resume_from``); on pause/budget checkpoint, on cancel just stop."""
+    bridge = EventsBridge(ctx)
+    trainer.add_callback(bridge)
+    resume = str(ctx.resume_from) if ctx.resume_from else None
+    output = trainer.train(resume_from_checkpoint=resume)
+    step = int(trainer.state.global_step)
+    if bridge.stop_reason is not None:
+        if bridge.stop_reason != "cancel":
+            save_trainer_checkpoint(trainer, ctx.checkpoints_dir, step)
+        status = _STATUS_FOR[bridge.stop_reason]
+        ctx.events.emit("stopped", step=step, reason=bridge.stop_reason)
+        return TrainerOutcome(step, result=RecipeResult(status, step))  # type: ignore[arg-type]
+    metrics = {"train_runtime_s": float(output.metrics.get("train_runtime", 0.0))}
+    if bridge.losses:
+        metrics |= {"initial_loss": bridge.losses[0], "final_loss": bridge.losses[-1]}
+    return TrainerOutcome(step, metrics)
+
+
+def save_trainer_checkpoint(trainer: Any, checkpoints_dir: Path, step: int) -> Path:
+    """Write what ``Trainer.train(resume_from_checkpoint=...)`` needs, atomically, as `step-N`."""
+    with atomic_checkpoint_dir(checkpoints_dir, step) as partial:
+        target = str(partial)
+        trainer.save_model(target)
+        # Trainer keeps these savers private; they are exactly what its own checkpoints contain.
+        trainer._save_optimizer_and_scheduler(target)
+        trainer._save_scaler(target)
+        trainer._save_rng_state(target)
+        trainer.state.save_to_json(str(partial / "trainer_state.json"))
+    return checkpoints_dir / checkpoint_name(step)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _event_key(key: str) -> str:
+    # trl logs keys like "rewards/margins"; events use plain identifiers.
+    return key.replace("/", "_").replace("-", "_")

@@ -1,0 +1,1 @@
+"""Text recipes on the bundled pretrained MiniLM: classification and sentence embeddings."""
