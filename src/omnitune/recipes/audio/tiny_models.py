@@ -1,0 +1,155 @@
+"""Tiny from-config audio models with processors built in memory (no Hub): tests and the offline demo.
+
+Each builder takes the catalog entry's ``from_config`` overrides (any config field of the model)
+and returns ``(model, processor)`` with random weights.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+CHARACTERS = list("abcdefghijklmnopqrstuvwxyz0123456789 .,'?!-")
+
+
+def byte_level_vocab() -> dict[str, int]:
+    """The 256 byte-level BPE symbols as a vocabulary (a character-level tokenizer without merges)."""
+    from tokenizers.pre_tokenizers import ByteLevel
+
+    return {symbol: i for i, symbol in enumerate(sorted(ByteLevel.alphabet()))}
+
+
+def unigram_vocab(specials: list[str]) -> list[tuple[str, float]]:
+    """A character Unigram vocabulary (SentencePiece style, '▁' marks a word start) after ``specials``."""
+    return [(s, 0.0) for s in specials] + [(c, -1.0) for c in CHARACTERS if c != " "] + [("▁", -1.0)]
+
+
+def tiny_audio_classifier(overrides: dict[str, Any], labels: list[str]) -> tuple[Any, Any]:
+    """A 2-layer Audio Spectrogram Transformer (or wav2vec2 with ``model_type: wav2vec2``) classifier."""
+    values = dict(overrides)
+    label_maps = dict(
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={x: i for i, x in enumerate(labels)},
+    )
+    if values.pop("model_type", "audio-spectrogram-transformer") == "wav2vec2":
+        from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2ForSequenceClassification
+
+        w2v = dict(
+            hidden_size=16,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=32,
+            conv_dim=(16, 16),
+            conv_stride=(5, 4),
+            conv_kernel=(10, 8),
+            num_conv_pos_embeddings=8,
+            num_conv_pos_embedding_groups=2,
+            classifier_proj_size=16,
+        )
+        w2v_config = Wav2Vec2Config(**{**w2v, **values, **label_maps})
+        return Wav2Vec2ForSequenceClassification(w2v_config), Wav2Vec2FeatureExtractor(sampling_rate=16000)
+    from transformers import ASTConfig, ASTFeatureExtractor, ASTForAudioClassification
+
+    ast = dict(
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        num_mel_bins=16,
+        max_length=64,
+        patch_size=8,
+        frequency_stride=8,
+        time_stride=8,
+    )
+    config = ASTConfig(**{**ast, **values, **label_maps})
+    extractor = ASTFeatureExtractor(num_mel_bins=config.num_mel_bins, max_length=config.max_length)
+    return ASTForAudioClassification(config), extractor
+
+
+def tiny_whisper(overrides: dict[str, Any]) -> tuple[Any, Any]:
+    """Whisper with d_model 16 and 2+2 layers, a byte-level tokenizer, a 16-bin 1 s feature extractor."""
+    from transformers import (
+        GenerationConfig,
+        WhisperConfig,
+        WhisperFeatureExtractor,
+        WhisperForConditionalGeneration,
+        WhisperProcessor,
+        WhisperTokenizer,
+    )
+
+    tokenizer = WhisperTokenizer(vocab=byte_level_vocab(), merges=[])
+    prefix = ["<|startoftranscript|>", "<|en|>", "<|transcribe|>", "<|notimestamps|>"]
+    tokenizer.add_special_tokens({"additional_special_tokens": prefix})
+    tokenizer.set_prefix_tokens(language=None, task=None, predict_timestamps=False)
+    extractor = WhisperFeatureExtractor(feature_size=16, sampling_rate=16000, chunk_length=1)
+    start, end = tokenizer.convert_tokens_to_ids("<|startoftranscript|>"), tokenizer.eos_token_id
+    sizes = dict(
+        d_model=16,
+        encoder_layers=2,
+        decoder_layers=2,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        num_mel_bins=16,
+        max_source_positions=50,
+        max_target_positions=64,
+    )
+    ids = dict(
+        vocab_size=len(tokenizer),
+        decoder_start_token_id=start,
+        pad_token_id=end,
+        bos_token_id=end,
+        eos_token_id=end,
+    )
+    model = WhisperForConditionalGeneration(WhisperConfig(**{**sizes, **overrides, **ids}))
+    model.generation_config = GenerationConfig(
+        decoder_start_token_id=start, eos_token_id=end, pad_token_id=end
+    )
+    return model, WhisperProcessor(feature_extractor=extractor, tokenizer=tokenizer)
+
+
+def tiny_musicgen(overrides: dict[str, Any]) -> tuple[Any, Any]:
+    """A MusicGen with a 1-layer T5 text encoder, a tiny 8 kHz EnCodec (2 codebooks) and a 2-layer decoder."""
+    from transformers import (
+        EncodecConfig,
+        EncodecFeatureExtractor,
+        MusicgenConfig,
+        MusicgenDecoderConfig,
+        MusicgenForConditionalGeneration,
+        MusicgenProcessor,
+        T5Config,
+        T5Tokenizer,
+    )
+
+    tokenizer = T5Tokenizer(vocab=unigram_vocab(["<pad>", "</s>", "<unk>"]), extra_ids=0)
+    values = dict(overrides)
+    codebook = int(values.pop("codebook_size", 64))
+    encodec = EncodecConfig(
+        sampling_rate=8000,
+        hidden_size=8,
+        num_filters=4,
+        num_residual_layers=1,
+        upsampling_ratios=[8, 4],
+        codebook_size=codebook,
+        target_bandwidths=[3.0],
+        num_lstm_layers=1,
+        chunk_length_s=None,
+        overlap=None,
+    )
+    text = T5Config(vocab_size=len(tokenizer), d_model=16, d_kv=8, d_ff=32, num_layers=1, num_heads=2)
+    special: dict[str, Any] = dict(
+        pad_token_id=codebook, bos_token_id=codebook, decoder_start_token_id=codebook
+    )
+    sizes: dict[str, Any] = dict(
+        hidden_size=16, num_hidden_layers=2, num_attention_heads=2, ffn_dim=32, max_position_embeddings=1024
+    )
+    decoder = MusicgenDecoderConfig(
+        **{**sizes, **values, "vocab_size": codebook, "num_codebooks": encodec.num_quantizers, **special}
+    )
+    model = MusicgenForConditionalGeneration(
+        MusicgenConfig(text_encoder=text, audio_encoder=encodec, decoder=decoder)
+    )
+    model.generation_config.update(**special)
+    extractor = EncodecFeatureExtractor(feature_size=1, sampling_rate=8000)
+    return model, MusicgenProcessor(feature_extractor=extractor, tokenizer=tokenizer)
