@@ -1,0 +1,255 @@
+"""Find the images of a dataset folder and what goes with each: caption, label, control image, mask."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from omnitune.data.media_metadata import (
+    FILE_COLUMNS,
+    TEXT_COLUMNS,
+    MetadataTable,
+    find_metadata,
+    read_metadata,
+    text_value,
+)
+from omnitune.data.media_output import read_text_file, relative
+from omnitune.data.report import Problem
+
+IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
+CONDITIONING_DIRS = ("conditioning", "conditioning_images", "control", "controls")
+MASK_DIRS = ("masks", "mask")
+CLASS_DIRS = ("class_images", "class", "regularization", "regularisation", "reg")
+SPECIAL_DIRS = frozenset(CONDITIONING_DIRS + MASK_DIRS + CLASS_DIRS)
+CAPTION_EXTENSIONS = (".txt", ".caption")
+
+
+@dataclass
+class ImageItem:
+    """One training image and what belongs to it."""
+
+    path: Path
+    rel: str
+    caption: str | None = None
+    label: str | None = None
+    conditioning: Path | None = None
+    mask: Path | None = None
+    is_class_image: bool = False
+
+
+@dataclass
+class ImageLayout:
+    """What discovery found: the format with evidence, the items, and located problems."""
+
+    root: Path
+    format: str = "imagefolder"
+    evidence: list[str] = field(default_factory=list)
+    items: list[ImageItem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def is_image(path: Path) -> bool:
+    """True for a visible file with an image extension."""
+    return path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
+
+
+def list_images(folder: Path, skip_special: bool = True) -> list[Path]:
+    """Image files under ``folder`` (sorted), skipping hidden folders and, optionally, special ones."""
+    found = []
+    for path in sorted(folder.rglob("*")):
+        parts = path.relative_to(folder).parts
+        if any(p.startswith(".") for p in parts):
+            continue
+        if skip_special and len(parts) > 1 and parts[0].lower() in SPECIAL_DIRS:
+            continue
+        if is_image(path):
+            found.append(path)
+    return found
+
+
+def discover_images(path: Path) -> ImageLayout:
+    """Work out the layout of an image dataset at ``path`` (a folder, an image, or a metadata file)."""
+    if path.is_file() and is_image(path):
+        layout = ImageLayout(path.parent, evidence=["a single image file"])
+        layout.items.append(ImageItem(path, path.name))
+        return layout
+    root = path.parent if path.is_file() else path
+    layout = ImageLayout(root)
+    metadata = find_metadata(path)
+    if metadata is not None:
+        _from_metadata(layout, read_metadata(metadata))
+    else:
+        _from_folder(layout)
+    _pair_special(layout)
+    return layout
+
+
+def _from_metadata(layout: ImageLayout, table: MetadataTable) -> None:
+    layout.problems += table.problems
+    name = table.path.name
+    file_col = table.column(FILE_COLUMNS)
+    if file_col is None:
+        layout.problems.append(
+            Problem(
+                file=name,
+                field="file_name",
+                message="no file column",
+                hint=f"name the image column one of {', '.join(FILE_COLUMNS)}",
+            )
+        )
+        return
+    layout.format = "imagefolder-metadata"
+    layout.evidence.append(f"{name} with file column '{file_col}'")
+    text_col = table.column(TEXT_COLUMNS)
+    label_col = table.column(("label", "class", "category"))
+    cond_col = table.column(("conditioning_file_name", "conditioning_image", "conditioning", "control"))
+    mask_col = table.column(("mask_file_name", "mask"))
+    for row in table.rows:
+        rel = text_value(row.values.get(file_col))
+        if not rel:
+            layout.problems.append(row.problem(name, file_col, "empty file name", "fill in the image path"))
+            continue
+        image = layout.root / rel
+        if not is_image(image):
+            what = "does not exist" if not image.exists() else "is not an image file"
+            layout.problems.append(
+                row.problem(
+                    name,
+                    file_col,
+                    f"{rel} {what}",
+                    "fix the path (relative to the metadata file) or drop the row",
+                )
+            )
+            continue
+        item = ImageItem(image, rel, caption=text_value(row.values.get(text_col)) if text_col else None)
+        item.label = text_value(row.values.get(label_col)) if label_col else None
+        for column, attr in ((cond_col, "conditioning"), (mask_col, "mask")):
+            _metadata_pair(layout, row, name, column, item, attr)
+        layout.items.append(item)
+    listed = {i.path.resolve() for i in layout.items}
+    for image in list_images(layout.root):
+        if image.resolve() not in listed:
+            layout.problems.append(
+                Problem(
+                    file=relative(image, layout.root),
+                    message=f"not listed in {name}",
+                    hint="add a row for it or move it out",
+                    severity="warning",
+                )
+            )
+
+
+def _metadata_pair(
+    layout: ImageLayout, row, name: str, column: str | None, item: ImageItem, attr: str
+) -> None:
+    value = text_value(row.values.get(column)) if column else None
+    if not value:
+        return
+    target = layout.root / value
+    if is_image(target):
+        setattr(item, attr, target)
+    else:
+        layout.problems.append(
+            row.problem(
+                name, column, f"{value} does not exist or is not an image", f"fix the {attr} image path"
+            )
+        )
+
+
+def _from_folder(layout: ImageLayout) -> None:
+    root = layout.root
+    images = list_images(root)
+    captions = 0
+    for image in images:
+        item = ImageItem(image, relative(image, root))
+        item.caption = _sidecar_caption(layout, image)
+        captions += item.caption is not None
+        layout.items.append(item)
+    top_dirs = {
+        i.path.relative_to(root).parts[0] for i in layout.items if len(i.path.relative_to(root).parts) > 1
+    }
+    at_root = any(len(i.path.relative_to(root).parts) == 1 for i in layout.items)
+    if captions:
+        layout.format = "imagefolder-captions"
+        layout.evidence.append(f"{captions} of {len(images)} images have a same-name .txt caption")
+    elif len(top_dirs) >= 2 and not at_root:
+        layout.format = "imagefolder-classes"
+        layout.evidence.append(
+            f"images sorted into {len(top_dirs)} class folders: {', '.join(sorted(top_dirs)[:8])}"
+        )
+        for item in layout.items:
+            item.label = item.path.relative_to(root).parts[0]
+    else:
+        layout.evidence.append(f"{len(images)} images without captions")
+    _orphan_captions(layout, images)
+
+
+def _sidecar_caption(layout: ImageLayout, image: Path) -> str | None:
+    for ext in CAPTION_EXTENSIONS:
+        sidecar = image.with_suffix(ext)
+        if sidecar.is_file():
+            text, reason = read_text_file(sidecar)
+            if text is None:
+                layout.problems.append(
+                    Problem(
+                        file=relative(sidecar, layout.root),
+                        field="caption",
+                        message=f"caption file {reason}",
+                        hint="save it as UTF-8",
+                    )
+                )
+            return text
+    return None
+
+
+def _orphan_captions(layout: ImageLayout, images: list[Path]) -> None:
+    stems = {i.with_suffix("") for i in images}
+    for sidecar in sorted(layout.root.rglob("*.txt")):
+        parts = sidecar.relative_to(layout.root).parts
+        if any(p.startswith(".") for p in parts) or (len(parts) > 1 and parts[0].lower() in SPECIAL_DIRS):
+            continue
+        if sidecar.with_suffix("") not in stems and sidecar.stem.lower() not in {"readme", "license"}:
+            layout.problems.append(
+                Problem(
+                    file=relative(sidecar, layout.root),
+                    field="caption",
+                    message="caption file without a matching image",
+                    hint="rename it to match its image or remove it",
+                    severity="warning",
+                )
+            )
+
+
+def _special_dir(root: Path, names: tuple[str, ...]) -> Path | None:
+    return next((root / n for n in names if (root / n).is_dir()), None)
+
+
+def _pair_special(layout: ImageLayout) -> None:
+    root = layout.root
+    for names, attr, fmt in (
+        (CONDITIONING_DIRS, "conditioning", "controlnet"),
+        (MASK_DIRS, "mask", "inpainting"),
+    ):
+        folder = _special_dir(root, names)
+        if folder is None:
+            continue
+        by_stem = {p.relative_to(folder).with_suffix("").as_posix(): p for p in list_images(folder, False)}
+        layout.format = fmt
+        layout.evidence.append(f"{folder.name}/ holds {len(by_stem)} {attr} images paired by file name")
+        for item in layout.items:
+            if getattr(item, attr) is None:
+                setattr(item, attr, by_stem.get(Path(item.rel).with_suffix("").as_posix()))
+    _add_class_images(layout)
+
+
+def _add_class_images(layout: ImageLayout) -> None:
+    folder = _special_dir(layout.root, CLASS_DIRS)
+    if folder is None:
+        return
+    images = list_images(folder, False)
+    layout.format = "dreambooth"
+    layout.evidence.append(f"{folder.name}/ holds {len(images)} class (prior-preservation) images")
+    for image in images:
+        item = ImageItem(image, relative(image, layout.root), is_class_image=True)
+        item.caption = _sidecar_caption(layout, image)
+        layout.items.append(item)

@@ -1,0 +1,146 @@
+"""Metadata tables that sit beside media files (`metadata.jsonl`, `metadata.csv`), read tolerantly."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omnitune.data.media_output import read_text_file
+from omnitune.data.report import Problem
+
+METADATA_NAMES = ("metadata.jsonl", "metadata.csv", "metadata.tsv")
+
+FILE_COLUMNS = ("file_name", "file", "filename", "image", "audio", "video", "path")
+TEXT_COLUMNS = ("text", "caption", "prompt", "transcript", "transcription", "sentence", "description")
+
+
+@dataclass
+class MetadataRow:
+    """One row of a metadata table with where it came from (line for JSONL, row for CSV)."""
+
+    values: dict[str, Any]
+    line: int | None = None
+    row: int | None = None
+
+    def problem(
+        self, file: str, field: str | None, message: str, hint: str, severity: str = "error"
+    ) -> Problem:
+        """A problem located at this row."""
+        return Problem(
+            file=file,
+            line=self.line,
+            row=self.row,
+            field=field,
+            message=message,
+            hint=hint,
+            severity="error" if severity == "error" else "warning",
+        )
+
+
+@dataclass
+class MetadataTable:
+    """A parsed metadata file: its rows, the problems met while parsing, and the columns found."""
+
+    path: Path
+    rows: list[MetadataRow] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def column(self, candidates: tuple[str, ...]) -> str | None:
+        """The first candidate column present in any row (case-insensitive match, original name)."""
+        present: dict[str, str] = {}
+        for row in self.rows:
+            for key in row.values:
+                present.setdefault(str(key).lower(), str(key))
+        return next((present[c] for c in candidates if c in present), None)
+
+
+def find_metadata(root: Path) -> Path | None:
+    """The metadata file at the top of a dataset folder, if any."""
+    if root.is_file():
+        return root if root.name.lower().startswith("metadata") else None
+    return next((root / n for n in METADATA_NAMES if (root / n).is_file()), None)
+
+
+def read_metadata(path: Path) -> MetadataTable:
+    """Parse a JSONL or CSV/TSV metadata file; bad lines become problems, never exceptions."""
+    table = MetadataTable(path)
+    text, reason = read_text_file(path)
+    if text is None:
+        table.problems.append(
+            Problem(file=path.name, message=f"metadata file {reason}", hint="save it as UTF-8 text")
+        )
+        return table
+    if path.suffix.lower() == ".jsonl":
+        _read_jsonl(text, table)
+    else:
+        _read_csv(text, table, "\t" if path.suffix.lower() == ".tsv" else None)
+    return table
+
+
+def _read_jsonl(text: str, table: MetadataTable) -> None:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            table.problems.append(
+                Problem(
+                    file=table.path.name,
+                    line=number,
+                    message=f"not valid JSON ({exc.msg} at column {exc.colno})",
+                    hint='each line must be one JSON object, e.g. {"file_name": "a.png", "text": "..."}',
+                )
+            )
+            continue
+        if not isinstance(value, dict):
+            table.problems.append(
+                Problem(
+                    file=table.path.name,
+                    line=number,
+                    message="line is not a JSON object",
+                    hint="write one object per line",
+                )
+            )
+            continue
+        table.rows.append(MetadataRow(value, line=number))
+
+
+def _read_csv(text: str, table: MetadataTable, delimiter: str | None) -> None:
+    if delimiter is None:
+        first = text.split("\n", 1)[0]
+        delimiter = "|" if first.count("|") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows = [r for r in reader if any(cell.strip() for cell in r)]
+    if not rows:
+        return
+    header = [h.strip() for h in rows[0]]
+    if not {h.lower() for h in header} & set(FILE_COLUMNS):
+        # LJSpeech style: no header, `id|transcript[|normalised transcript]`.
+        header = ["file_name", "text", "normalized_text"][: len(rows[0])]
+        data = rows
+    else:
+        data = rows[1:]
+    for index, cells in enumerate(data):
+        if len(cells) != len(header):
+            table.problems.append(
+                Problem(
+                    file=table.path.name,
+                    row=index,
+                    message=f"{len(cells)} cells, header has {len(header)}",
+                    hint="quote cells that contain the delimiter",
+                    severity="warning",
+                )
+            )
+        table.rows.append(MetadataRow(dict(zip(header, cells, strict=False)), row=index))
+
+
+def text_value(value: Any) -> str | None:
+    """A metadata cell as text: None when absent, the stripped string otherwise."""
+    if value is None:
+        return None
+    return value.strip() if isinstance(value, str) else str(value)
