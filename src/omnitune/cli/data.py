@@ -1,0 +1,118 @@
+"""`omnitune data inspect|prepare`: say what a dataset holds and what is wrong; write the prepared form."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from omnitune.data.errors import DataError
+
+data_app = typer.Typer(help="Inspect, validate and prepare datasets.", no_args_is_help=True)
+console = Console()
+
+
+def _column_map(pairs: list[str] | None) -> dict[str, str] | None:
+    mapping = {}
+    for pair in pairs or []:
+        column, sep, field = pair.partition("=")
+        if not sep or not column or not field:
+            raise typer.BadParameter(
+                f"{pair!r}: expected COLUMN=FIELD, e.g. question=prompt", param_hint="--map"
+            )
+        mapping[column.strip()] = field.strip()
+    return mapping or None
+
+
+def _fixes(values: list[str] | None) -> tuple[str, ...]:
+    return tuple(v.strip() for value in values or [] for v in value.split(",") if v.strip())
+
+
+@data_app.command("inspect")
+def inspect_command(
+    path: str = typer.Argument(..., help="File, folder or Hugging Face dataset id."),
+    modality: str | None = typer.Option(None, help="llm, image, audio or video (default: detected)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
+    mapping: list[str] | None = typer.Option(
+        None, "--map", help="COLUMN=FIELD, e.g. question=prompt (repeat)."
+    ),
+    tokenizer: str | None = typer.Option(None, help="Tokenizer name or folder for token counts."),
+    max_len: int | None = typer.Option(
+        None, "--max-len", help="Context length: longer examples are flagged."
+    ),
+) -> None:
+    """Detect the modality and format, validate every record, report statistics and problems."""
+    from omnitune import data
+    from omnitune.data.render import render_report
+
+    report = data.inspect(
+        path, modality, column_map=_column_map(mapping), tokenizer=tokenizer, max_len=max_len
+    )
+    if as_json:
+        typer.echo(json.dumps({**report.model_dump(mode="json"), "usable": report.usable}, indent=2))
+    else:
+        render_report(console, report)
+    raise typer.Exit(0 if report.usable else 1)
+
+
+@data_app.command("prepare")
+def prepare_command(
+    path: str = typer.Argument(..., help="File, folder or Hugging Face dataset id."),
+    out: Path = typer.Option(..., "--out", help="Folder to write the prepared dataset into."),
+    plan: Path | None = typer.Option(
+        None, "--plan", help="plan.json: modality, family and max_len come from it."
+    ),
+    family: str | None = typer.Option(
+        None, help="chat, preference, unpaired_preference, text, classification."
+    ),
+    modality: str | None = typer.Option(None, help="llm, image, audio or video (default: detected)."),
+    fix: list[str] | None = typer.Option(None, "--fix", help="drop, dedupe, truncate (comma-separated)."),
+    mapping: list[str] | None = typer.Option(None, "--map", help="COLUMN=FIELD (repeat)."),
+    tokenizer: str | None = typer.Option(
+        None, help="Tokenizer name or folder for token counts and truncation."
+    ),
+    max_len: int | None = typer.Option(None, "--max-len", help="Context length in tokens."),
+    validation_fraction: float = typer.Option(0.1, help="Share of records held out for validation."),
+    seed: int = typer.Option(42, help="Seed of the deterministic split."),
+    overwrite: bool = typer.Option(False, help="Replace an existing prepared dataset at --out."),
+    as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON."),
+) -> None:
+    """Write the normalised dataset a recipe reads, plus a manifest with a content hash."""
+    from omnitune import data
+    from omnitune.data.render import render_failure, render_manifest
+
+    options: dict[str, Any] = {}
+    try:
+        if plan is not None:
+            options.update(_plan_options(plan))
+        given = {"family": family, "modality": modality, "max_len": max_len}
+        options.update({k: v for k, v in given.items() if v is not None})
+        manifest = data.prepare(
+            path, out, column_map=_column_map(mapping), fix=_fixes(fix), tokenizer=tokenizer,
+            validation_fraction=validation_fraction, seed=seed, overwrite=overwrite, **options,
+        )  # fmt: skip
+    except (DataError, ValueError) as err:
+        render_failure(console, err)
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(manifest.model_dump_json(indent=2))
+    else:
+        render_manifest(console, manifest, out)
+
+
+def _plan_options(path: Path) -> dict[str, Any]:
+    from omnitune.data.plan_options import options_from_plan
+    from omnitune.plan.schema import TrainingPlan
+
+    try:
+        return options_from_plan(TrainingPlan.from_file(str(path)))
+    except OSError as err:
+        raise DataError(f"{path}: cannot read plan ({err.strerror})") from err
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `data` command group to the root app."""
+    app.add_typer(data_app, name="data")
