@@ -95,10 +95,10 @@ class Task(StrEnum):
 
 TASKS_BY_MODALITY: dict[Modality, tuple[Task, ...]] = {
     Modality.LLM: tuple(Task)[0:21],
-    Modality.IMAGE: tuple(Task)[21:38],
-    Modality.VIDEO: tuple(Task)[38:51],
-    Modality.AUDIO: tuple(Task)[51:65],
-    Modality.MULTIMODAL: tuple(Task)[65:69],
+    Modality.IMAGE: tuple(Task)[21:37],
+    Modality.VIDEO: tuple(Task)[37:50],
+    Modality.AUDIO: tuple(Task)[50:64],
+    Modality.MULTIMODAL: tuple(Task)[64:68],
 }
 
 
@@ -183,6 +183,7 @@ class DataFamily(StrEnum):
     UNPAIRED_PREFERENCE = "unpaired_preference"  # {"prompt": [msgs], "completion": [msgs], "label": bool}
     TEXT = "text"  # {"text": str}
     CLASSIFICATION = "classification"  # {"text": str, "label": str}
+    PAIRS = "pairs"  # {"anchor": str, "positive": str} (sentence-embedding contrastive pairs)
     IMAGE = "image"  # {"file_name": rel path, "text": caption, ...}
     AUDIO = "audio"  # {"audio": rel path, "text": transcript/description, "sampling_rate": int}
     VIDEO = "video"  # {"video": rel path (frames dir or file), "text": caption}
