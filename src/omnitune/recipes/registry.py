@@ -8,6 +8,7 @@ from omnitune.recipes.base import Recipe
 
 # Keys are what plans name in `models[].recipe`; values are lazy import paths.
 RECIPES: dict[str, str] = {
+    "speech_recognition": "omnitune.recipes.audio.asr:SpeechRecognitionRecipe",
     "audio_classification": "omnitune.recipes.audio.classification:AudioClassificationRecipe",
     "text_classification": "omnitune.recipes.text.classification:TextClassificationRecipe",
 }
