@@ -1,1 +1,1 @@
-"""Job runtime: supervisor, worker, events, checkpoints, budget."""
+"""Job runtime: supervisor, worker, events, control, budget meter, executors. Knows nothing about ML."""

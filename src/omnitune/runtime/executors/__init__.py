@@ -1,0 +1,1 @@
+"""Executors move a job's worker onto hardware: local (here), later ray, skypilot, modal."""
