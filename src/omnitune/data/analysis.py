@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from omnitune.data.converters import CONVERTERS
-from omnitune.data.dedupe import content_key, exact_duplicates
+from omnitune.data.dedupe import content_key, exact_duplicates, text_key
 from omnitune.data.errors import DataError
 from omnitune.data.families import adapt, can_adapt, record_text
 from omnitune.data.formats import Detection, detect_format, mapping_hint
@@ -167,7 +167,7 @@ def _describe(
 ) -> None:
     used = [(s, d) for s, d in found if d.format is not None]
     if not used:
-        if not any(s.rows for s, _ in found):
+        if not report.problems:
             report.problems.append(
                 Problem(
                     file=report.path,
@@ -191,7 +191,10 @@ def _describe(
 def _measure(analysis: TextAnalysis, max_len: int | None) -> None:
     """Token lengths, duplicate keys and over-length warnings."""
     analysis.lengths = analysis.counter.lengths(analysis.texts)
-    analysis.keys = [content_key(r) for r in analysis.records]
+    if analysis.family in (DataFamily.CHAT, DataFamily.TEXT):  # the rendered text is the whole record
+        analysis.keys = [text_key(t) for t in analysis.texts]
+    else:
+        analysis.keys = [content_key(r) for r in analysis.records]
     analysis.repeats = exact_duplicates(analysis.keys)
     problems, origins = analysis.report.problems, analysis.origins
     for index, original in analysis.repeats.items():

@@ -18,6 +18,11 @@ _WORD = re.compile(r"\w+")
 def content_key(record: dict[str, Any]) -> bytes:
     """A 16-byte hash of a normalised record's canonical JSON (equal records, equal keys)."""
     text = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return text_key(text)
+
+
+def text_key(text: str) -> bytes:
+    """A 16-byte hash of a text (the key of a record whose rendered text says all about it)."""
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
 

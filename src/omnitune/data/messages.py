@@ -39,8 +39,18 @@ def message(role: str, content: str) -> dict[str, Any]:
     return {"role": role, "content": content}
 
 
+def _plain(raw: Any) -> bool:
+    """True for an already normal {"role", "content"} message (the common case, checked cheaply)."""
+    if type(raw) is not dict or len(raw) != 2:
+        return False
+    content = raw.get("content")
+    return raw.get("role") in ROLES and type(content) is str and bool(content) and not content.isspace()
+
+
 def normalise_message(raw: Any, field: str) -> dict[str, Any]:
     """One message as {"role", "content"[, "tool_calls", "name", "tool_call_id"]}."""
+    if _plain(raw):
+        return raw  # type: ignore[no-any-return]
     if not isinstance(raw, dict):
         raise RecordError(
             field,
@@ -106,7 +116,7 @@ def conversation(
         raise RecordError(field, f"expected a list of messages, found {type(raw).__name__}")
     if not raw:
         raise RecordError(field, "empty conversation", "remove the record or add its messages")
-    msgs = [normalise_message(m, f"{field}[{i}]") for i, m in enumerate(raw)]
+    msgs = [m if _plain(m) else normalise_message(m, f"{field}[{i}]") for i, m in enumerate(raw)]
     _check_order(msgs, field, start)
     if need_assistant and not any(m["role"] == "assistant" for m in msgs):
         raise RecordError(field, "no assistant message to learn from", "add the assistant's reply")

@@ -23,27 +23,35 @@ def _bad_utf8(name: str, line: int, err: UnicodeDecodeError) -> Problem:
     )
 
 
-def _decode_lines(data: bytes, name: str, source: SourceFile) -> list[str | None]:
-    """Decode line by line so one bad byte costs one line, named in a problem; bad lines are None."""
-    lines: list[str | None] = []
+def _decode_lines(data: bytes, name: str, source: SourceFile) -> tuple[list[str], set[int]]:
+    """Lines decoded one by one, so one bad byte costs one line (named in a problem).
+
+    Returns the lines (bad ones decoded with replacement characters) and the 1-based bad line numbers.
+    """
+    try:
+        return data.decode("utf-8-sig").split("\n"), set()  # fast path: the whole file is valid
+    except UnicodeDecodeError:
+        pass
+    lines, bad = [], set()
     for number, raw in enumerate(data.split(b"\n"), start=1):
         try:
             lines.append(raw.decode("utf-8"))
         except UnicodeDecodeError as err:
             source.problems.append(_bad_utf8(name, number, err))
             source.unreadable_rows += 1
-            lines.append(None)
-    if lines and lines[0]:
-        lines[0] = lines[0].removeprefix("\ufeff")
-    return lines
+            bad.add(number)
+            lines.append(raw.decode("utf-8", errors="replace"))
+    lines[0] = lines[0].removeprefix("\ufeff")
+    return lines, bad
 
 
 def read_jsonl(data: bytes, name: str) -> SourceFile:
     """One JSON object per line; blank lines are skipped."""
     source = SourceFile(name, "jsonl")
     loads, rows = json.loads, source.rows
-    for number, text in enumerate(_decode_lines(data, name, source), start=1):
-        if text is None or not text.strip():
+    lines, bad = _decode_lines(data, name, source)
+    for number, text in enumerate(lines, start=1):
+        if not text or text.isspace() or number in bad:
             continue
         try:
             obj = loads(text)
@@ -144,11 +152,11 @@ def read_json(data: bytes, name: str) -> SourceFile:
 def read_delimited(data: bytes, name: str, delimiter: str) -> SourceFile:
     """CSV or TSV with a header row; rows touching a non-UTF-8 line are skipped (and named)."""
     source = SourceFile(name, "tsv" if delimiter == "\t" else "csv")
-    lines = _decode_lines(data, name, source)
-    bad = {n for n, text in enumerate(lines, start=1) if text is None}
-    text = "\n".join("" if t is None else t for t in lines)
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    lines, bad = _decode_lines(data, name, source)
+    reader = csv.DictReader(io.StringIO("\n".join(lines), newline=""), delimiter=delimiter)
     try:
+        if reader.fieldnames is None:  # reading the header also advances line_num past it
+            return source
         start = reader.line_num + 1
         for index, record in enumerate(reader):
             end = reader.line_num
@@ -202,11 +210,11 @@ def read_parquet(path: Path, name: str) -> SourceFile:
 def read_corpus(data: bytes, name: str, whole_file: bool) -> SourceFile:
     """A plain-text corpus: one record per file (.md) or per blank-line-separated block (.txt)."""
     source = SourceFile(name, "md" if whole_file else "txt")
-    lines = _decode_lines(data, name, source)
+    lines, bad = _decode_lines(data, name, source)
     block: list[str] = []
     start = 1
     for number, text in enumerate([*lines, ""], start=1):
-        if text is None:
+        if number in bad:
             continue
         if text.strip() or (whole_file and number <= len(lines)):
             if not block:
