@@ -8,9 +8,12 @@ from omnitune.recipes.base import Recipe
 
 # Keys are what plans name in `models[].recipe`; values are lazy import paths.
 RECIPES: dict[str, str] = {
-    "speech_recognition": "omnitune.recipes.audio.asr:SpeechRecognitionRecipe",
     "audio_classification": "omnitune.recipes.audio.classification:AudioClassificationRecipe",
+    "speech_recognition": "omnitune.recipes.audio.asr:SpeechRecognitionRecipe",
+    "image_lora": "omnitune.recipes.image.lora:ImageLoraRecipe",
+    "llm_sft": "omnitune.recipes.llm.sft:SFTRecipe",
     "text_classification": "omnitune.recipes.text.classification:TextClassificationRecipe",
+    "text_embeddings": "omnitune.recipes.text.embeddings:TextEmbeddingsRecipe",
 }
 
 

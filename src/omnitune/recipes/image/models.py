@@ -1,0 +1,141 @@
+"""Base models for the image recipes: tiny from-config pipelines (offline) or Hub/local checkpoints.
+
+A catalog entry whose ``from_config`` has ``pipeline: stable-diffusion`` builds a random-weight
+Stable Diffusion pipeline (UNet + 2-layer CLIP text encoder + tiny VAE + DDPM scheduler) with an
+in-memory byte-level tokenizer; ``pipeline: vit`` builds a tiny ViT classifier. Anything else is
+loaded with ``from_pretrained`` (a Hub id, or a directory a tiny pipeline was saved to).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+SD_DEFAULTS: dict[str, Any] = {
+    "block_out_channels": [32, 64],
+    "layers_per_block": 1,
+    "cross_attention_dim": 32,
+    "norm_num_groups": 8,
+    "text_layers": 2,
+    "text_heads": 4,
+    "max_length": 16,
+    "vae_channels": [8, 16],
+    "sample_size": 16,
+    "prediction_type": "epsilon",
+}
+
+
+def catalog_from_config(base_model: str) -> dict[str, Any] | None:
+    """The catalog's ``from_config`` for ``base_model``, or None (not in the catalog or a Hub model)."""
+    from omnitune.catalog.entries import load_models
+
+    entry = load_models().get(base_model)
+    return dict(entry.from_config) if entry and entry.from_config else None
+
+
+def hub_id_for(base_model: str) -> str:
+    """The Hub id (or local path) to ``from_pretrained`` for a catalog id, a Hub id or a directory."""
+    from omnitune.catalog.entries import load_models
+
+    entry = load_models().get(base_model)
+    return entry.hub_id if entry and entry.hub_id else base_model
+
+
+def byte_level_tokenizer(max_length: int) -> Any:
+    """A CLIP tokenizer whose vocabulary is the 256 byte symbols (with and without `</w>`), no merges."""
+    from transformers import CLIPTokenizer
+    from transformers.convert_slow_tokenizer import bytes_to_unicode
+
+    symbols = list(bytes_to_unicode().values())
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
+    for symbol in symbols + [s + "</w>" for s in symbols]:
+        vocab.setdefault(symbol, len(vocab))
+    tokenizer = CLIPTokenizer(vocab=vocab, merges=[])
+    tokenizer.model_max_length = max_length
+    return tokenizer
+
+
+def build_tiny_sd_pipeline(config: dict[str, Any] | None = None, seed: int = 0) -> Any:
+    """A random-weight StableDiffusionPipeline small enough to train on a CPU in seconds."""
+    from diffusers import AutoencoderKL, DDPMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    cfg = {**SD_DEFAULTS, **(config or {})}
+    cfg.pop("pipeline", None)
+    torch.manual_seed(seed)
+    blocks, vae_blocks = tuple(cfg["block_out_channels"]), tuple(cfg["vae_channels"])
+    unet = UNet2DConditionModel(
+        sample_size=cfg["sample_size"],
+        block_out_channels=blocks,
+        layers_per_block=cfg["layers_per_block"],
+        down_block_types=("DownBlock2D",) + ("CrossAttnDownBlock2D",) * (len(blocks) - 1),
+        up_block_types=("CrossAttnUpBlock2D",) * (len(blocks) - 1) + ("UpBlock2D",),
+        cross_attention_dim=cfg["cross_attention_dim"],
+        norm_num_groups=cfg["norm_num_groups"],
+        attention_head_dim=max(1, cfg["cross_attention_dim"] // 8),
+    )
+    vae = AutoencoderKL(
+        block_out_channels=vae_blocks,
+        down_block_types=("DownEncoderBlock2D",) * len(vae_blocks),
+        up_block_types=("UpDecoderBlock2D",) * len(vae_blocks),
+        latent_channels=4,
+        norm_num_groups=min(cfg["norm_num_groups"], vae_blocks[0]),
+        sample_size=cfg["sample_size"] * 2 ** (len(vae_blocks) - 1),
+    )
+    tokenizer = byte_level_tokenizer(cfg["max_length"])
+    text_encoder = CLIPTextModel(
+        CLIPTextConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=cfg["cross_attention_dim"],
+            intermediate_size=cfg["cross_attention_dim"] * 2,
+            num_hidden_layers=cfg["text_layers"],
+            num_attention_heads=cfg["text_heads"],
+            max_position_embeddings=cfg["max_length"],
+            bos_token_id=0,
+            eos_token_id=1,
+            pad_token_id=1,
+        )
+    )
+    scheduler = DDPMScheduler(
+        num_train_timesteps=1000,
+        beta_schedule="scaled_linear",
+        prediction_type=cfg["prediction_type"],
+        steps_offset=1,
+        clip_sample=False,
+    )
+    return StableDiffusionPipeline(
+        unet=unet,
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        scheduler=scheduler,
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
+
+
+def load_diffusion_pipeline(base_model: str, dtype: torch.dtype = torch.float32) -> Any:
+    """The text-to-image pipeline a plan names: built from the catalog's config or loaded pretrained."""
+    from diffusers import DiffusionPipeline
+
+    config = catalog_from_config(base_model)
+    if config is not None:
+        kind = config.get("pipeline", "stable-diffusion")
+        if kind != "stable-diffusion":
+            raise ValueError(
+                f"catalog entry {base_model!r}: from_config.pipeline={kind!r} is not a text-to-image "
+                "pipeline; expected 'stable-diffusion'"
+            )
+        return build_tiny_sd_pipeline(config)
+    source = hub_id_for(base_model)
+    try:
+        return DiffusionPipeline.from_pretrained(source, dtype=dtype)
+    except OSError as exc:
+        hint = " (the directory holds no model_index.json)" if Path(source).is_dir() else ""
+        raise OSError(
+            f"could not load diffusion pipeline {source!r}{hint}: {exc}. Offline, use a catalog entry "
+            "with from_config or a local directory saved with `pipeline.save_pretrained`."
+        ) from exc
