@@ -11,9 +11,7 @@ RECIPES: dict[str, str] = {
     "audio_classification": "omnitune.recipes.audio.classification:AudioClassificationRecipe",
     "speech_recognition": "omnitune.recipes.audio.asr:SpeechRecognitionRecipe",
     "image_lora": "omnitune.recipes.image.lora:ImageLoraRecipe",
-    "llm_sft": "omnitune.recipes.llm.sft:SFTRecipe",
     "text_classification": "omnitune.recipes.text.classification:TextClassificationRecipe",
-    "text_embeddings": "omnitune.recipes.text.embeddings:TextEmbeddingsRecipe",
 }
 
 
