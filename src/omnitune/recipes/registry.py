@@ -8,6 +8,7 @@ from omnitune.recipes.base import Recipe
 
 # Keys are what plans name in `models[].recipe`; values are lazy import paths.
 RECIPES: dict[str, str] = {
+    "music_generation": "omnitune.recipes.audio.music:MusicGenerationRecipe",
     "audio_classification": "omnitune.recipes.audio.classification:AudioClassificationRecipe",
     "speech_recognition": "omnitune.recipes.audio.asr:SpeechRecognitionRecipe",
     "image_lora": "omnitune.recipes.image.lora:ImageLoraRecipe",
