@@ -10,7 +10,6 @@ from omnitune.recipes.base import Recipe
 RECIPES: dict[str, str] = {
     "music_generation": "omnitune.recipes.audio.music:MusicGenerationRecipe",
     "audio_classification": "omnitune.recipes.audio.classification:AudioClassificationRecipe",
-    "llm_sft": "omnitune.recipes.llm.sft:SFTRecipe",
     "speech_recognition": "omnitune.recipes.audio.asr:SpeechRecognitionRecipe",
     "image_lora": "omnitune.recipes.image.lora:ImageLoraRecipe",
     "text_classification": "omnitune.recipes.text.classification:TextClassificationRecipe",

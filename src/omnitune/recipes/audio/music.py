@@ -90,7 +90,7 @@ def load_musicgen(ctx: RecipeContext) -> tuple[Any, Any, bool]:
     if source.tiny is not None:
         model, processor = tiny_musicgen(source.tiny)
         return model, processor, True
-    model = MusicgenForConditionalGeneration.from_pretrained(str(source.ref))
+    model: Any = MusicgenForConditionalGeneration.from_pretrained(str(source.ref))
     if model.config.decoder.audio_channels != 1:
         raise ValueError(
             f"{source.ref}: stereo MusicGen is not supported by this recipe; use a mono "
