@@ -88,8 +88,8 @@ def load_musicgen(ctx: RecipeContext) -> tuple[Any, Any, bool]:
 
     source = resolve_model(ctx)
     if source.tiny is not None:
-        model, processor = tiny_musicgen(source.tiny)
-        return model, processor, True
+        tiny, processor = tiny_musicgen(source.tiny)
+        return tiny, processor, True
     model: Any = MusicgenForConditionalGeneration.from_pretrained(str(source.ref))
     if model.config.decoder.audio_channels != 1:
         raise ValueError(
