@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from omnitune.data.manifest import DatasetManifest, SplitInfo
 from omnitune.plan.schema import ModelChoice, Training, TrainingPlan
@@ -92,3 +95,14 @@ def make_ctx(
         max_steps=max_steps,
     )
     return ctx, events
+
+
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """Run torch on one thread: on a shared 2-core machine, more threads mostly wait on each other."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

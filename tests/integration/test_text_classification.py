@@ -7,10 +7,12 @@ import random
 from pathlib import Path
 
 import pytest
-from alignment_helpers import StopAfter, make_ctx, write_prepared
+from alignment_helpers import StopAfter, make_ctx, one_thread, write_prepared
 
 from omnitune.recipes.registry import get_recipe
 from omnitune.types import DataFamily, Method
+
+pytestmark = pytest.mark.usefixtures(one_thread.__name__)
 
 TOPICS = {
     "sports": [

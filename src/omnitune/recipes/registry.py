@@ -8,11 +8,13 @@ from omnitune.recipes.base import Recipe
 
 # Keys are what plans name in `models[].recipe`; values are lazy import paths.
 RECIPES: dict[str, str] = {
-    "music_generation": "omnitune.recipes.audio.music:MusicGenerationRecipe",
     "audio_classification": "omnitune.recipes.audio.classification:AudioClassificationRecipe",
     "speech_recognition": "omnitune.recipes.audio.asr:SpeechRecognitionRecipe",
+    "music_generation": "omnitune.recipes.audio.music:MusicGenerationRecipe",
     "image_lora": "omnitune.recipes.image.lora:ImageLoraRecipe",
+    "llm_sft": "omnitune.recipes.llm.sft:SFTRecipe",
     "text_classification": "omnitune.recipes.text.classification:TextClassificationRecipe",
+    "text_embeddings": "omnitune.recipes.text.embeddings:TextEmbeddingsRecipe",
 }
 
 

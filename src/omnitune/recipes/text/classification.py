@@ -14,7 +14,7 @@ import torch
 
 from omnitune.recipes.base import RecipeContext, RecipeResult
 from omnitune.recipes.hf_trainer_run import run_trainer
-from omnitune.recipes.text.encoder import resolve_encoder
+from omnitune.recipes.llm.models import load_model_and_tokenizer
 from omnitune.recipes.text.records import Record, require_fields, train_and_heldout
 from omnitune.types import DataFamily, Method, Modality
 
@@ -30,21 +30,19 @@ class TextClassificationRecipe:
 
     def run(self, ctx: RecipeContext) -> RecipeResult:
         """Train, report accuracy before/after on held-out text, save model + tokenizer."""
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
         hp = {**DEFAULTS, **ctx.hyperparameters}
         torch.manual_seed(ctx.seed)
         train, held = train_and_heldout(ctx.data_dir, DataFamily.CLASSIFICATION, ctx.seed)
         labels = _label_vocabulary(train, held)
-        path = resolve_encoder(ctx.model.base_model)
-        tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModelForSequenceClassification.from_pretrained(
-            path,
-            num_labels=len(labels),
-            id2label=dict(enumerate(labels)),
-            label2id={label: i for i, label in enumerate(labels)},
-        )
         label_ids = {label: i for i, label in enumerate(labels)}
+        model, tokenizer = load_model_and_tokenizer(
+            ctx.model.base_model,
+            train_texts=[r["text"] for r in train],
+            for_classification=True,
+            num_labels=len(labels),
+            seed=ctx.seed,
+            model_kwargs={"id2label": dict(enumerate(labels)), "label2id": label_ids},
+        )
         before = evaluate(model, tokenizer, held, label_ids, hp["seq_len"])
         before["centroid_accuracy"] = nearest_centroid_accuracy(model, tokenizer, train, held, hp["seq_len"])
         dataset = _encode(train, tokenizer, label_ids, hp["seq_len"])
