@@ -211,8 +211,14 @@ def test_inpainting_masks_and_dreambooth_class_images(tmp_path: Path) -> None:
         write_image(db / f"dog{i}.png", color=(i, 100, 0))
         write_image(db / "class_images" / f"c{i}.png", color=(0, i, 100))
     assert inspect_images(db).format == "dreambooth"
-    prepare_images(db, tmp_path / "db_out", resolution=32, trigger_word="sks dog",
-                   class_prompt="a photo of a dog", validation_fraction=0.5)  # fmt: skip
+    prepare_images(
+        db,
+        tmp_path / "db_out",
+        resolution=32,
+        trigger_word="sks dog",
+        class_prompt="a photo of a dog",
+        validation_fraction=0.5,
+    )
     train = [json.loads(x) for x in (tmp_path / "db_out" / "train.jsonl").read_text().splitlines()]
     classes = [r for r in train if r["is_class_image"]]
     assert len(classes) == 3 and {r["text"] for r in classes} == {"a photo of a dog"}
@@ -227,8 +233,10 @@ def test_buckets_and_random_crop_are_deterministic(tmp_path: Path) -> None:
     manifest = prepare_images(root, tmp_path / "o1", resolution=128, buckets=True, validation_fraction=0)
     buckets = {k: v for k, v in manifest.stats.items() if k.startswith("bucket_")}
     assert len(buckets) == 3 and buckets["bucket_128x128"] == 1
-    sizes = {json.loads(x)["source"]: (json.loads(x)["width"], json.loads(x)["height"])
-             for x in (tmp_path / "o1" / "train.jsonl").read_text().splitlines()}  # fmt: skip
+    sizes = {
+        json.loads(x)["source"]: (json.loads(x)["width"], json.loads(x)["height"])
+        for x in (tmp_path / "o1" / "train.jsonl").read_text().splitlines()
+    }
     assert sizes["square.png"] == (128, 128)
     assert sizes["wide.png"][0] > sizes["wide.png"][1] and sizes["tall.png"][0] < sizes["tall.png"][1]
     a = prepare_images(root, tmp_path / "r1", resolution=64, crop="random", seed=3)

@@ -31,10 +31,17 @@ def tiny_blip() -> Captioner:
     small = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 2}
     config = BlipConfig(
         vision_config={**small, "image_size": 32, "patch_size": 8},
-        text_config={**small, "vocab_size": len(VOCAB), "max_position_embeddings": 32,
-                     "bos_token_id": 2, "sep_token_id": 3, "pad_token_id": 0, "eos_token_id": 3},
+        text_config={
+            **small,
+            "vocab_size": len(VOCAB),
+            "max_position_embeddings": 32,
+            "bos_token_id": 2,
+            "sep_token_id": 3,
+            "pad_token_id": 0,
+            "eos_token_id": 3,
+        },
         projection_dim=32,
-    )  # fmt: skip
+    )
     torch.manual_seed(0)
     return Captioner(BlipForConditionalGeneration(config).eval(), processor, max_new_tokens=4)
 
@@ -79,8 +86,9 @@ def test_prepare_fills_missing_captions_with_the_captioner(captioner: Captioner,
     for i in range(3):
         Image.new("RGB", (48, 48), (i * 80, 10, 10)).save(root / f"{i}.png")
     (root / "0.txt").write_text("my own caption", encoding="utf-8")
-    manifest = prepare_images(root, tmp_path / "out", resolution=32, captioner=captioner,
-                              trigger_word="zxq", validation_fraction=0)  # fmt: skip
+    manifest = prepare_images(
+        root, tmp_path / "out", resolution=32, captioner=captioner, trigger_word="zxq", validation_fraction=0
+    )
     rows = {
         json.loads(x)["source"]: json.loads(x)
         for x in (tmp_path / "out" / "train.jsonl").read_text().split("\n")

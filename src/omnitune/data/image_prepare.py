@@ -72,9 +72,15 @@ def prepare_images(
                 (staging / folder).rmdir()
         stats = _stats(records, train, validation, result.candidates, resolution, crop, len(auto))
         return finish_prepared(
-            staging, train, validation, modality=Modality.IMAGE, family=DataFamily.IMAGE,
-            source_format=result.layout.format, source=path, stats=stats,
-        )  # fmt: skip
+            staging,
+            train,
+            validation,
+            modality=Modality.IMAGE,
+            family=DataFamily.IMAGE,
+            source_format=result.layout.format,
+            source=path,
+            stats=stats,
+        )
 
 
 def _is_instance(record: Record) -> bool:
