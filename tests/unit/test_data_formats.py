@@ -89,6 +89,15 @@ def test_preference_as_message_lists_with_implicit_prompt() -> None:
                    "rejected": [{"role": A, "content": "Rome"}]}  # fmt: skip
 
 
+def test_sharegpt_tool_turns_and_boolean_class_labels() -> None:
+    turns = [{"from": "human", "value": "Weather?"}, {"from": "function_call", "value": '{"name": "w"}'},
+             {"from": "observation", "value": "sunny"}, {"from": "gpt", "value": "Sunny."}]  # fmt: skip
+    msgs = CONVERTERS["sharegpt"][1]({"conversations": turns, "system": "Be brief."})["messages"]
+    assert [m["role"] for m in msgs] == ["system", U, A, "tool", A]
+    assert msgs[2]["tool_calls"] == [{"type": "function", "function": {"name": "w"}}]
+    assert CONVERTERS["classification"][1]({"text": "spam!", "label": True})["label"] == "true"
+
+
 def test_alpaca_with_system_and_history() -> None:
     record = {"instruction": "and 3+3?", "output": "6", "system": "math tutor", "history": [["2+2?", "4"]]}
     roles = [m["role"] for m in CONVERTERS["alpaca"][1](record)["messages"]]

@@ -63,15 +63,33 @@ def from_sharegpt(record: dict[str, Any]) -> dict[str, Any]:
         raise RecordError(key, f"expected a list of turns, found {type(turns).__name__}")
     raw = [{"role": "system", "content": record["system"]}] if record.get("system") else []
     for index, turn in enumerate(turns):
-        if not isinstance(turn, dict) or turn.get("from") not in _SHAREGPT_ROLES:
-            who = turn.get("from") if isinstance(turn, dict) else turn
+        who = turn.get("from") if isinstance(turn, dict) else turn
+        if who == "function_call":
+            raw.append(_sharegpt_tool_call(turn.get("value"), f"{key}[{index}].value"))
+        elif who in _SHAREGPT_ROLES:
+            raw.append({"role": _SHAREGPT_ROLES[who], "content": turn.get("value")})
+        else:
             raise RecordError(
                 f"{key}[{index}].from",
                 f"unknown speaker {who!r}",
-                "use human/gpt/system/tool (or map it with --map)",
+                "use human/gpt/system/function_call/observation (or fix the data)",
             )
-        raw.append({"role": _SHAREGPT_ROLES[turn["from"]], "content": turn.get("value")})
     return {"messages": conversation(raw, key)}
+
+
+def _sharegpt_tool_call(value: Any, field: str) -> dict[str, Any]:
+    """A ShareGPT 'function_call' turn (JSON {"name", "arguments"}) as an assistant tool call."""
+    try:
+        call = json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        call = None
+    if not isinstance(call, dict) or "name" not in call:
+        raise RecordError(
+            field,
+            "function_call value is not a JSON object with a 'name'",
+            'use {"name": "tool", "arguments": {...}}',
+        )
+    return {"role": "assistant", "content": "", "tool_calls": [{"type": "function", "function": call}]}
 
 
 def from_alpaca(record: dict[str, Any]) -> dict[str, Any]:
@@ -154,7 +172,9 @@ def from_classification(record: dict[str, Any]) -> dict[str, Any]:
     label = record.get("label")
     if label is None or (isinstance(label, str) and not label.strip()):
         raise RecordError("label", "missing or empty 'label'", "every example needs a class label")
-    if not isinstance(label, str | int) or isinstance(label, bool):
+    if isinstance(label, bool):
+        label = str(label).lower()
+    if not isinstance(label, str | int):
         raise RecordError("label", f"label must be a string or integer, found {type(label).__name__}")
     return {"text": _str(record, "text"), "label": str(label)}
 
