@@ -133,3 +133,15 @@ def test_modality_detection_and_dispatch(tmp_path: Path) -> None:
     assert report.errors  # the fake PNG is named as unreadable by the image module
     unknown = inspect(tmp_path / "imgs", modality="smell")
     assert not unknown.usable and "unknown modality" in unknown.problems[0].message
+
+
+def test_importing_the_data_api_stays_light() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, omnitune.data, omnitune.cli.data\n"
+        "print([m for m in ('torch', 'transformers', 'datasets', 'pyarrow') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -94,7 +94,7 @@ def prepare_command(
             path, out, column_map=_column_map(mapping), fix=_fixes(fix), tokenizer=tokenizer,
             validation_fraction=validation_fraction, seed=seed, overwrite=overwrite, **options,
         )  # fmt: skip
-    except (DataError, ValueError) as err:
+    except (DataError, ValueError, OSError) as err:
         render_failure(console, err)
         raise typer.Exit(1) from None
     if as_json:

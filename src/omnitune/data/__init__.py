@@ -55,7 +55,7 @@ def inspect(
             )
         report.evidence.insert(0, f"modality {resolved.value}: {why}")
         return report
-    except DataError as err:
+    except (DataError, OSError) as err:  # unreadable input is a report, never a traceback
         return dispatch.failed_report(path, err, resolved)
 
 

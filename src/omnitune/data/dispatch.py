@@ -30,8 +30,8 @@ MEDIA: dict[Modality, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
 
 
 def resolve_modality(path: str | Path, modality: Modality | str | None) -> tuple[Modality, str]:
-    """The declared modality (multimodal reads as its text part), else the detected one."""
-    if modality is None:
+    """The declared modality, else (or for multimodal, whose parts are files) the detected one."""
+    if modality is None or modality == Modality.MULTIMODAL:
         return detect_modality(path)
     try:
         declared = Modality(modality)
@@ -39,7 +39,7 @@ def resolve_modality(path: str | Path, modality: Modality | str | None) -> tuple
         raise DataError(
             f"unknown modality {modality!r}; choose from {', '.join(m.value for m in Modality)}"
         ) from None
-    return (Modality.LLM if declared is Modality.MULTIMODAL else declared), "declared"
+    return declared, "declared"
 
 
 def media_function(modality: Modality, action: str) -> Callable[..., Any]:
