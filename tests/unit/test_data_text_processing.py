@@ -133,6 +133,19 @@ def test_modality_detection_and_dispatch(tmp_path: Path) -> None:
     assert report.errors  # the fake PNG is named as unreadable by the image module
     unknown = inspect(tmp_path / "imgs", modality="smell")
     assert not unknown.usable and "unknown modality" in unknown.problems[0].message
+    audio = inspect(tmp_path / "song.wav")
+    assert audio.modality is Modality.AUDIO and not audio.usable  # 4 bytes are no audio
+
+
+def test_a_missing_media_module_is_a_clear_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from omnitune.data import DataError, dispatch, prepare
+
+    monkeypatch.setitem(dispatch.MEDIA, Modality.VIDEO, ("omnitune.data.no_such_module", ("x",), ("y",)))
+    (tmp_path / "clip.mp4").write_bytes(b"")
+    report = inspect(tmp_path / "clip.mp4")
+    assert not report.usable and "video data support is not available" in report.problems[0].message
+    with pytest.raises(DataError, match="install omnitune\\[video\\]"):
+        prepare(tmp_path / "clip.mp4", tmp_path / "out")
 
 
 def test_importing_the_data_api_stays_light() -> None:
