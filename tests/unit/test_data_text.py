@@ -235,3 +235,29 @@ def test_family_for_method() -> None:
     assert family_for_method("classification") is DataFamily.CLASSIFICATION
     assert family_for_method("lora") is DataFamily.CHAT
     assert family_for_method("lora", "image") is DataFamily.IMAGE
+
+
+def test_hub_loader_uses_datasets_when_allowed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datasets  # imported while HF_HUB_OFFLINE=1: the Hub client inside stays offline
+
+    from omnitune.data.sources import read_hub
+    from omnitune.settings import get_settings
+
+    assert datasets.config.HF_HUB_OFFLINE
+    folder = tmp_path / "local_dataset"
+    folder.mkdir()
+    write_jsonl(folder / "train.jsonl", GOOD[:3])
+    monkeypatch.setenv("OMNITUNE_OFFLINE", "true")
+    get_settings.cache_clear()
+    with pytest.raises(DataError, match="disabled offline"):
+        read_hub(str(folder))
+    # allowed by omnitune: datasets.load_dataset runs for real, on a local folder
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("OMNITUNE_OFFLINE", "false")
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
+    get_settings.cache_clear()
+    source = read_hub(str(folder))
+    assert source.kind == "hub" and [r.row for r in source.rows] == [0, 1, 2]
+    assert source.rows[0].data == GOOD[0] and source.rows[0].file.startswith("hf://")
+    with pytest.raises(DataError, match="could not load Hugging Face dataset"):
+        read_hub(str(tmp_path / "missing-owner/missing-name"))
