@@ -83,3 +83,11 @@ def record_text(record: dict[str, Any], family: DataFamily, tokenizer: Any = Non
     if family == DataFamily.UNPAIRED_PREFERENCE:
         return render_chat(record["prompt"] + record["completion"], tokenizer)
     return str(record.get("text", ""))
+
+
+def record_words(record: dict[str, Any]) -> str:
+    """The human-written text of a normalised record, without template markup (for language guesses)."""
+    if "text" in record:
+        return str(record["text"])
+    keys = ("messages", "prompt", "chosen", "completion")
+    return "\n".join(m["content"] for key in keys for m in record.get(key, ()))

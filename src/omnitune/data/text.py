@@ -9,7 +9,7 @@ from typing import Any
 from omnitune.data.analysis import TextAnalysis, analyse_text, require_records
 from omnitune.data.dedupe import near_duplicates
 from omnitune.data.errors import DataError
-from omnitune.data.families import record_text
+from omnitune.data.families import record_text, record_words
 from omnitune.data.filters import quality_issue
 from omnitune.data.language import language_mix
 from omnitune.data.manifest import DatasetManifest, SplitInfo
@@ -36,7 +36,7 @@ def _stats(a: TextAnalysis, train: list[int], validation: list[int], max_len: in
         "tokens_per_epoch": sum(lengths[i] for i in train),
         "train_records": len(train),
         "validation_records": len(validation),
-        "languages": language_mix(a.texts),
+        "languages": language_mix([record_words(r) for r in a.records[:: max(1, len(a.records) // 300)]]),
     }
     if max_len:
         clipped = [min(lengths[i], max_len) for i in train]
