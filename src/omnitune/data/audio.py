@@ -52,7 +52,7 @@ def inspect_audio(
     report.confidence = 0.95 if result.layout.format != "audiofolder" else 0.8
     report.evidence = result.layout.evidence
     report.stats = audio_stats(result)
-    report.preview = [_preview(i, result) for i in result.layout.items[:preview]]
+    report.preview = [_preview(i, result) for i in result.good[:preview]]
     return report
 
 

@@ -47,7 +47,7 @@ def inspect_images(path: Path, *, resolution: int = 512, preview: int = 5) -> In
     report.confidence = 0.95 if layout.format != "imagefolder" else 0.8
     report.evidence = layout.evidence
     report.stats = image_stats(result, resolution)
-    report.preview = [preview_record(i) for i in layout.items[:preview]]
+    report.preview = [preview_record(i) for i in result.good[:preview]]
     return report
 
 
