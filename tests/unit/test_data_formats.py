@@ -125,6 +125,8 @@ def test_alpaca_with_system_and_history() -> None:
          "unknown speaker"),
         ("alpaca", {"instruction": "", "output": "x"}, "instruction", "missing or empty"),
         ("alpaca", {"instruction": "x", "output": 3}, "output", "expected a string"),
+        ("alpaca", {"instruction": "x"}, "output", "missing"),
+        ("prompt_completion", {"prompt": "x"}, "completion", "missing"),
         ("prompt_completion", {"prompt": "x", "completion": ""}, "completion", "empty"),
         ("preference", {"prompt": "x", "chosen": "same", "rejected": "same"}, "rejected", "identical"),
         ("preference", {"chosen": "a", "rejected": "b"}, "prompt", "missing"),

@@ -96,7 +96,7 @@ def from_alpaca(record: dict[str, Any]) -> dict[str, Any]:
     """{"instruction", "input"?, "output", "system"?, "history"?: [[q, a], ...]}."""
     instruction = _str(record, "instruction")
     extra = _str(record, "input", required=False)
-    output_key = "output" if "output" in record else "response"
+    output_key = "response" if "response" in record and "output" not in record else "output"
     msgs = [message("system", _str(record, "system"))] if record.get("system") else []
     history = record.get("history") or []
     if not isinstance(history, list) or not all(isinstance(h, list | tuple) and len(h) == 2 for h in history):
@@ -110,7 +110,7 @@ def from_alpaca(record: dict[str, Any]) -> dict[str, Any]:
 
 def from_prompt_completion(record: dict[str, Any]) -> dict[str, Any]:
     """{"prompt", "completion"|"response"} as strings or message lists."""
-    key = "completion" if "completion" in record else "response"
+    key = "response" if "response" in record and "completion" not in record else "completion"
     prompt = as_messages(_maybe_json(record.get("prompt")), "prompt", "user")
     completion = as_messages(_maybe_json(record.get(key)), key, "assistant")
     return {"messages": prompt + completion}
