@@ -46,7 +46,7 @@ def qlora_model_kwargs(device: str) -> dict[str, Any]:
             f"{device!r}. Use method 'lora' on a CPU: same adapters, unquantised base."
         )
     if importlib.util.find_spec("bitsandbytes") is None:
-        raise ValueError("method 'qlora' needs bitsandbytes: `pip install bitsandbytes`, or use 'lora'")
+        raise ValueError("method 'qlora' needs bitsandbytes: `pip install 'omnitune[gpu]'`, or use 'lora'")
     import torch
     from transformers import BitsAndBytesConfig
 
