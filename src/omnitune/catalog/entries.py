@@ -31,6 +31,12 @@ class CatalogModel(BaseModel):
         None, description="Config to build the model with random weights (tiny test/demo models)."
     )
     trainable: bool = Field(True, description="False when no maintained library can train it.")
+    nearest_trainable: str | None = Field(
+        None, description="Catalog id of the closest trainable route when `trainable` is false."
+    )
+    aux_params_b: float = Field(
+        0.0, description="Frozen companions loaded beside it (text encoders, VAE), billions of params."
+    )
     notes: str = ""
 
 
@@ -38,7 +44,7 @@ class CatalogModel(BaseModel):
 def load_models() -> dict[str, CatalogModel]:
     """All catalog entries by id, validated."""
     text = resources.files("omnitune.catalog").joinpath("models.yaml").read_text(encoding="utf-8")
-    raw = yaml.safe_load(text) or []
+    raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or []
     models = [CatalogModel.model_validate(entry) for entry in raw]
     return {m.id: m for m in models}
 

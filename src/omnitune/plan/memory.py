@@ -1,0 +1,104 @@
+"""Peak training memory and compute from first principles: weights, grads, optimiser, activations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GB = 1024**3
+CUDA_OVERHEAD_GB = 1.0  # context, kernels, allocator slack
+FRAGMENTATION = 1.1
+LATENT_ACTIVATION_BYTES = 1.17 * GB  # per billion params per 4096 latent tokens (SDXL-calibrated)
+
+# (params_b upper bound, hidden size, layers) of typical decoder shapes, used for activations.
+_SHAPES = (
+    (0.2, 576, 30),
+    (0.6, 1024, 24),
+    (2.0, 2048, 24),
+    (4.5, 3072, 28),
+    (9.5, 4096, 32),
+    (16, 5120, 40),
+    (36, 5120, 64),
+    (80, 8192, 80),
+    (1e9, 12288, 96),
+)
+
+
+@dataclass
+class Workload:
+    """One training configuration, as the estimator sees it."""
+
+    params_b: float
+    tokens_per_sample: int
+    batch_size: int = 1
+    full: bool = False  # all weights trained (else adapters / a head / embeddings only)
+    quantization: str | None = None  # '4bit' | '8bit' | None
+    optimizer: str = "adamw_torch"
+    lora_r: int = 16
+    gradient_checkpointing: bool = True
+    kind: str = "sequence"  # sequence | latent | video | patches | audio_tokens | merge
+    vocab: int = 32000
+    aux_params_b: float = 0.0  # frozen text encoders / VAE held in bf16
+    trainable_fraction: float | None = None  # e.g. ControlNet copies half the denoiser
+    shape: tuple[int, int] | None = None  # (hidden, layers) when the config is known
+
+
+def shape_of(params_b: float) -> tuple[int, int]:
+    """(hidden, layers) of a typical transformer with ``params_b`` billion parameters."""
+    return next((h, n) for limit, h, n in _SHAPES if params_b <= limit)
+
+
+def trainable_params(w: Workload) -> float:
+    """Parameters that receive gradients."""
+    total = w.params_b * 1e9
+    if w.trainable_fraction is not None:
+        return total * w.trainable_fraction
+    if w.full:
+        return total
+    return total * 0.0026 * (w.lora_r / 8)  # all-linear LoRA: ~0.5% of weights at r=16
+
+
+def weight_bytes(w: Workload) -> float:
+    """Frozen + trainable weights as loaded (4-bit NF4 ~0.55 B/param incl. quant constants)."""
+    per_param = {"4bit": 0.55, "8bit": 1.1}.get(w.quantization or "", 2.0)
+    if w.full:
+        per_param = 2.0 + 4.0  # bf16 weights + fp32 master copy (mixed precision)
+    return w.params_b * 1e9 * per_param + w.aux_params_b * 1e9 * 2.0
+
+
+def optimizer_bytes(w: Workload) -> float:
+    """Gradients and optimiser states of the trainable parameters."""
+    states = 2.0 if "8bit" in w.optimizer else 8.0  # AdamW m and v
+    grads = 2.0 if w.full else 4.0
+    adapter_weights = 0.0 if w.full else 4.0  # adapters kept in fp32
+    return trainable_params(w) * (states + grads + adapter_weights)
+
+
+def activation_bytes(w: Workload) -> float:
+    """Activations kept for the backward pass (Korthikanti et al. 2022, flash attention)."""
+    tokens = w.tokens_per_sample * w.batch_size
+    if w.kind in ("latent", "video"):
+        scale = 0.3 if w.gradient_checkpointing else 1.0
+        return LATENT_ACTIVATION_BYTES * w.params_b * tokens / 4096 * scale
+    hidden, layers = w.shape or shape_of(w.params_b)
+    per_layer = 34 * hidden * tokens  # bf16 activations of one layer
+    kept = 2 * hidden * tokens * layers + per_layer if w.gradient_checkpointing else per_layer * layers
+    logits = tokens * w.vocab * 4 * 2  # fp32 logits and their gradient
+    return kept + logits
+
+
+def estimate_peak_memory(w: Workload) -> float:
+    """Peak device memory in GB for one training step."""
+    if w.kind == "merge":
+        return w.params_b * 2.0 * 2 + CUDA_OVERHEAD_GB  # two models in bf16
+    total = weight_bytes(w) + optimizer_bytes(w) + activation_bytes(w)
+    return round(total / GB * FRAGMENTATION + CUDA_OVERHEAD_GB, 1)
+
+
+def train_flops(w: Workload, samples: float) -> float:
+    """FLOPs to process ``samples`` training samples (6N per token full, ~4N with frozen weights)."""
+    per_token = (6.0 if w.full else 4.0) * w.params_b * 1e9
+    if w.gradient_checkpointing:
+        per_token += 2.0 * w.params_b * 1e9  # forward recomputed
+    if w.kind == "video":
+        per_token *= 2.0  # attention over tens of thousands of tokens dominates
+    return per_token * w.tokens_per_sample * samples

@@ -1,0 +1,103 @@
+"""Planning one model stage: model, method, hyperparameters, GPU fit, time and cost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from omnitune.catalog.hardware import GpuType, get_gpu, load_hardware
+from omnitune.plan.presets import hyperparameters
+from omnitune.plan.resources import Fit, fit_to_gpu, gpus_by_price, hourly_price, train_hours
+from omnitune.plan.selection import Choice, choose_model
+from omnitune.types import Method, Preset, Task
+
+
+@dataclass
+class StagePlan:
+    """Everything decided for one model of the plan."""
+
+    name: str
+    role: str
+    task: Task
+    choice: Choice
+    fit: Fit
+    gpu: GpuType
+    gpu_count: int
+    hours: float
+    hourly_usd: float
+    provider: str
+    depends_on: list[str] = field(default_factory=list)
+
+    @property
+    def cost(self) -> float:
+        """GPU cost of this stage in USD."""
+        return round(self.hours * self.hourly_usd, 2)
+
+
+@dataclass
+class StageRequest:
+    """What the builder asks of one stage."""
+
+    name: str
+    role: str
+    task: Task
+    preset: Preset
+    samples: int
+    method: Method | None = None
+    base_model: str | None = None
+    gpu: str | None = None
+    gpu_count: int = 1
+    overrides: dict[str, Any] = field(default_factory=dict)
+    size_b: float | None = None
+    depends_on: list[str] = field(default_factory=list)
+
+
+def plan_stage(req: StageRequest) -> StagePlan:
+    """Choose the model and fit it to the named GPU, or pick the GPU that does it best."""
+    named_gpu = get_gpu(req.gpu) if req.gpu else None
+    choice = choose_model(
+        req.task,
+        req.preset,
+        method=req.method,
+        base_model=req.base_model,
+        memory_gb=named_gpu.memory_gb if named_gpu else None,
+        size_b=req.size_b,
+    )
+    hp = {**hyperparameters(choice.recipe, req.preset, choice.method), **req.overrides}
+    locked = req.method is not None
+    if choice.model.from_config is not None and named_gpu is None:
+        named_gpu = load_hardware()["cpu"]  # tiny from-config models train on the CPU
+    if named_gpu is not None:
+        fit = fit_to_gpu(choice.model, choice.recipe, choice.method, hp, named_gpu, method_locked=locked)
+        return _finish(req, choice, fit, named_gpu, req.gpu_count)
+    return _cheapest(req, choice, hp, locked)
+
+
+def _cheapest(req: StageRequest, choice: Choice, hp: dict[str, Any], locked: bool) -> StagePlan:
+    """The GPU with the lowest cost (maximum_speed: the fastest of those within 2x that cost)."""
+    options = []
+    for gpu in gpus_by_price():
+        fit = fit_to_gpu(choice.model, choice.recipe, choice.method, hp, gpu, method_locked=locked)
+        if fit.fits:
+            options.append(_finish(req, choice, fit, gpu, 1))
+    if not options:
+        biggest = max(load_hardware().values(), key=lambda g: g.memory_gb)
+        fit = fit_to_gpu(choice.model, choice.recipe, choice.method, hp, biggest, method_locked=locked)
+        return _finish(req, choice, fit, biggest, 8)
+    cheapest = min(options, key=lambda s: (s.cost, len(s.fit.adjustments), s.hours))
+    if req.preset is Preset.MAXIMUM_SPEED:
+        return min((s for s in options if s.cost <= 2 * cheapest.cost + 1), key=lambda s: s.hours)
+    if req.preset is Preset.MAXIMUM_QUALITY:
+        unchanged = [s for s in options if not s.fit.adjustments]
+        return min(unchanged, key=lambda s: s.cost) if unchanged else cheapest
+    return cheapest
+
+
+def _finish(req: StageRequest, choice: Choice, fit: Fit, gpu: GpuType, count: int) -> StagePlan:
+    hours = train_hours(choice.model, choice.recipe, fit, gpu, count, req.samples)
+    if choice.pretrained_only:
+        hours = 0.0
+    provider, hourly = hourly_price(gpu.id, count)
+    return StagePlan(
+        req.name, req.role, req.task, choice, fit, gpu, count, hours, hourly, provider, req.depends_on
+    )
