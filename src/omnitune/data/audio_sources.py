@@ -73,6 +73,13 @@ def discover_audio(path: Path) -> AudioLayout:
     root = path.parent if path.is_file() else path
     layout = AudioLayout(root)
     metadata = find_metadata(path)
+    if path.is_file() and metadata is None:
+        problem = Problem(
+            file=path.name,
+            message="not a supported audio file or metadata table",
+            hint="point at the dataset folder, a audio file, or metadata.jsonl/csv",
+        )
+        return AudioLayout(root, problems=[problem])
     if metadata is not None:
         _from_metadata(layout, read_metadata(metadata))
     else:
@@ -130,6 +137,8 @@ def _from_metadata(layout: AudioLayout, table: MetadataTable) -> None:
     layout.problems += table.problems
     name = table.path.name
     file_col = table.column(FILE_COLUMNS)
+    if file_col is None and not table.rows:
+        return
     if file_col is None:
         layout.problems.append(
             Problem(

@@ -76,6 +76,13 @@ def discover_images(path: Path) -> ImageLayout:
     root = path.parent if path.is_file() else path
     layout = ImageLayout(root)
     metadata = find_metadata(path)
+    if path.is_file() and metadata is None:
+        problem = Problem(
+            file=path.name,
+            message="not a supported image file or metadata table",
+            hint="point at the dataset folder, a image file, or metadata.jsonl/csv",
+        )
+        return ImageLayout(root, problems=[problem])
     if metadata is not None:
         _from_metadata(layout, read_metadata(metadata))
     else:
@@ -88,6 +95,8 @@ def _from_metadata(layout: ImageLayout, table: MetadataTable) -> None:
     layout.problems += table.problems
     name = table.path.name
     file_col = table.column(FILE_COLUMNS)
+    if file_col is None and not table.rows:
+        return
     if file_col is None:
         layout.problems.append(
             Problem(

@@ -61,7 +61,7 @@ class MetadataTable:
 def find_metadata(root: Path) -> Path | None:
     """The metadata file at the top of a dataset folder, if any."""
     if root.is_file():
-        return root if root.name.lower().startswith("metadata") else None
+        return root if root.suffix.lower() in (".jsonl", ".csv", ".tsv") else None
     return next((root / n for n in METADATA_NAMES if (root / n).is_file()), None)
 
 
@@ -78,6 +78,14 @@ def read_metadata(path: Path) -> MetadataTable:
         _read_jsonl(text, table)
     else:
         _read_csv(text, table, "\t" if path.suffix.lower() == ".tsv" else None)
+    if not table.rows and not table.problems:
+        table.problems.append(
+            Problem(
+                file=path.name,
+                message="metadata file has no rows",
+                hint="add one row per file, or delete it to use same-name .txt files",
+            )
+        )
     return table
 
 

@@ -89,6 +89,13 @@ def discover_videos(path: Path) -> VideoLayout:
     root = path.parent if path.is_file() else path
     layout = VideoLayout(root)
     metadata = find_metadata(path)
+    if path.is_file() and metadata is None:
+        problem = Problem(
+            file=path.name,
+            message="not a supported video file or metadata table",
+            hint="point at the dataset folder, a video file, or metadata.jsonl/csv",
+        )
+        return VideoLayout(root, problems=[problem])
     if metadata is not None:
         _from_metadata(layout, read_metadata(metadata))
     else:
@@ -143,6 +150,8 @@ def _from_metadata(layout: VideoLayout, table: MetadataTable) -> None:
     layout.problems += table.problems
     name = table.path.name
     file_col = table.column(FILE_COLUMNS)
+    if file_col is None and not table.rows:
+        return
     if file_col is None:
         layout.problems.append(
             Problem(file=name, field="file_name", message="no file column", hint="add a file_name column")
