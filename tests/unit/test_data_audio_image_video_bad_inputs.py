@@ -1,4 +1,4 @@
-"""Bad user input never raises from inspect, and prepare fails with a located DataError, for every media kind."""
+"""Bad input never raises from inspect, and prepare fails with a located DataError, for every media kind."""
 
 from __future__ import annotations
 
