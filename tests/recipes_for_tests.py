@@ -73,7 +73,7 @@ class LinearRecipe:
             grad_norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), 1e9))
             optim.step()
             step += 1
-            ctx.events.emit("metrics", step=step, loss=float(loss), lr=optim.param_groups[0]["lr"],
+            ctx.events.emit("metrics", step=step, loss=loss.item(), lr=optim.param_groups[0]["lr"],
                             grad_norm=grad_norm, samples_per_s=8 / (time.perf_counter() - started))
             if step % every == 0:
                 self._save(ctx.checkpoints_dir, step, model, optim, sampler, initial)

@@ -12,14 +12,24 @@ from typing import Any
 import pytest
 import torch
 
-from omnitune.recipes.checkpointing import latest_checkpoint
+from omnitune.recipes.base import RecipeContext
+from omnitune.recipes.checkpointing import latest_checkpoint, list_checkpoints
 from omnitune.recipes.registry import RECIPES
 from omnitune.runtime.events import iter_events
+from omnitune.runtime.index import rebuild_index
 from omnitune.runtime.jobdir import JobDir
 from omnitune.runtime.process import wait_gone
 from omnitune.services import jobs, models
+from omnitune.settings import get_settings
+from omnitune.store import job_events
 from omnitune.types import JobState
-from recipes_for_tests import RECIPE_TARGET, linear_plan, worker_pythonpath, write_linear_dataset
+from recipes_for_tests import (
+    RECIPE_TARGET,
+    LinearRecipe,
+    linear_plan,
+    worker_pythonpath,
+    write_linear_dataset,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -59,9 +69,28 @@ def weights(job: jobs.JobRecord) -> dict[str, torch.Tensor]:
     return torch.load(Path(job.job_dir) / "output" / "model.pt")
 
 
-def test_kill_9_then_resume_reaches_the_same_weights_as_a_straight_run(data: Path) -> None:
-    straight = jobs.submit(linear_plan(), data_dir=data, max_steps=12, register=False)
-    assert jobs.run_foreground(straight.id).state is JobState.SUCCEEDED
+class _NoStop:
+    def stop_requested(self) -> None:
+        return None
+
+
+class _Discard:
+    def emit(self, event: str, /, **fields: Any) -> None:
+        pass
+
+
+def straight_run(data: Path, out: Path, steps: int) -> dict[str, torch.Tensor]:
+    """The reference: the same recipe run in this process, without interruption."""
+    plan = linear_plan()
+    ctx = RecipeContext(plan=plan, model=plan.models[0], data_dir=data, output_dir=out / "output",
+                        checkpoints_dir=out / "checkpoints", events=_Discard(), control=_NoStop(),
+                        max_steps=steps, extra={"checkpoint_every": 2})
+    assert LinearRecipe().run(ctx).status == "completed"
+    return torch.load(out / "output" / "model.pt")
+
+
+def test_kill_9_then_resume_reaches_the_same_weights_as_a_straight_run(data: Path, tmp_path: Path) -> None:
+    reference = straight_run(data, tmp_path / "straight", steps=12)
 
     job = jobs.submit(linear_plan(), data_dir=data, max_steps=12, register=False,
                       extra={"sleep_s": 0.4, "checkpoint_every": 2})
@@ -81,12 +110,14 @@ def test_kill_9_then_resume_reaches_the_same_weights_as_a_straight_run(data: Pat
     assert any(r.startswith(f"worker died (pid {pid})") for r in reasons), reasons
     runs = [e for e in events_of(job, "state") if e["state"] == "running"]
     assert runs[-1]["resume_from"] == str(killed_at)
-    for name, tensor in weights(straight).items():
+    for name, tensor in reference.items():
         torch.testing.assert_close(weights(done)[name], tensor, rtol=0, atol=1e-7)
     assert done.metrics["final_loss"] < done.metrics["initial_loss"]
 
 
-def test_pause_checkpoints_then_resume_finishes(data: Path) -> None:
+def test_pause_checkpoints_then_resume_finishes_and_the_index_rebuilds_from_the_job_dir(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     job = jobs.submit(linear_plan(), data_dir=data, max_steps=30, extra={"sleep_s": 0.2})
     assert jobs.start(job.id)
     wait_for_step(job, 3)
@@ -107,6 +138,20 @@ def test_pause_checkpoints_then_resume_finishes(data: Path) -> None:
     assert version.sha256 == models.artefact_sha256(Path(version.artefact_path))
     assert version.dataset_hash == "linear-test-data"
     assert torch.load(Path(version.artefact_path) / "model.pt")["weight"].shape == (1, 4)
+
+    monkeypatch.setenv("OMNITUNE_DB_URL", f"sqlite:///{tmp_path / 'rebuilt.db'}")
+    get_settings.cache_clear()
+    report = rebuild_index()
+    assert report.jobs == [job.id] and report.model_versions == [version.id] and not report.skipped
+    rebuilt = jobs.get(job.id)
+    for column in ("state", "step", "metrics", "plan_id", "recipe", "base_model", "budget_usd", "reason"):
+        assert getattr(rebuilt, column) == getattr(done, column), column
+    assert models.get_version(version.ref) == version
+    on_disk = list_checkpoints(JobDir(Path(job.job_dir)).checkpoints_dir)
+    assert [c.step for c in job_events.list_checkpoints(job.id)] == [s for s, _ in on_disk]
+    assert paused.step in [s for s, _ in on_disk] and on_disk[-1][0] == 30
+    assert [e.fields["state"] for e in job_events.list_events(job.id, "state")] == [
+        "queued", "running", "pausing", "paused", "queued", "running", "succeeded"]
 
 
 def test_cancel_stops_the_worker_gracefully_or_by_force(data: Path) -> None:

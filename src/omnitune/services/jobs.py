@@ -14,6 +14,7 @@ from typing import Any
 
 from omnitune.data.manifest import DatasetManifest
 from omnitune.plan.schema import TrainingPlan
+from omnitune.recipes.checkpointing import list_checkpoints
 from omnitune.recipes.registry import RECIPES
 from omnitune.runtime import control, launch
 from omnitune.runtime.events import follow_events, iter_events, read_events
@@ -22,13 +23,13 @@ from omnitune.runtime.process import is_alive, terminate_group
 from omnitune.runtime.states import record_event, set_state
 from omnitune.settings import get_settings
 from omnitune.store import jobs as store_jobs
-from omnitune.store import plans
+from omnitune.store import model_versions, plans
 from omnitune.store.jobs import ACTIVE_STATES, JobNotFoundError
 from omnitune.store.records import JobRecord
 from omnitune.types import JobState
 
 __all__ = [
-    "JobNotFoundError", "JobRecord", "JobStateError", "cancel", "get", "list_jobs", "pause",
+    "JobNotFoundError", "JobRecord", "JobStateError", "cancel", "describe", "get", "list_jobs", "pause",
     "resume", "run_foreground", "start", "submit", "tail_events",
 ]
 
@@ -84,6 +85,19 @@ def submit(
 def get(job_id: str) -> JobRecord:
     """One job by id or unique id prefix (JobNotFoundError otherwise)."""
     return store_jobs.get_job(job_id)
+
+
+def describe(job_id: str) -> dict[str, Any]:
+    """A job with its checkpoints on disk, its latest metrics event and its model versions (JSON-ready)."""
+    job = get(job_id)
+    job_dir = JobDir(Path(job.job_dir))
+    metrics = [e for e in iter_events(job_dir.events_file) if e.get("event") == "metrics"]
+    return {
+        "job": job.model_dump(mode="json"),
+        "checkpoints": [{"step": s, "path": str(p)} for s, p in list_checkpoints(job_dir.checkpoints_dir)],
+        "last_metrics": metrics[-1] if metrics else None,
+        "model_versions": [v.model_dump(mode="json") for v in model_versions.versions_of_job(job.id)],
+    }
 
 
 def list_jobs(state: JobState | None = None) -> list[JobRecord]:

@@ -18,6 +18,10 @@ depends_on = None
 _TS = sa.DateTime(timezone=True)
 
 
+def _job_fk() -> sa.ForeignKey:
+    return sa.ForeignKey("jobs.id", ondelete="CASCADE")
+
+
 def upgrade() -> None:
     """Create every table."""
     op.create_table(
@@ -57,7 +61,7 @@ def upgrade() -> None:
     op.create_table(
         "job_events",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("job_id", sa.String(64), sa.ForeignKey("jobs.id", ondelete="CASCADE"), index=True),
+        sa.Column("job_id", sa.String(64), _job_fk(), nullable=False, index=True),
         sa.Column("ts", _TS, nullable=False),
         sa.Column("event", sa.String(64), nullable=False),
         sa.Column("fields", sa.JSON, nullable=False),
@@ -65,7 +69,7 @@ def upgrade() -> None:
     op.create_table(
         "checkpoints",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("job_id", sa.String(64), sa.ForeignKey("jobs.id", ondelete="CASCADE"), index=True),
+        sa.Column("job_id", sa.String(64), _job_fk(), nullable=False, index=True),
         sa.Column("step", sa.Integer, nullable=False),
         sa.Column("path", sa.Text, nullable=False),
         sa.Column("created_at", _TS, nullable=False),
