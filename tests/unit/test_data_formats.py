@@ -184,3 +184,15 @@ def test_parquet_and_json_array(tmp_path: Path) -> None:
     assert report.format == "kto" and report.family == DataFamily.UNPAIRED_PREFERENCE and report.records == 2
     (tmp_path / "s.json").write_text(json.dumps({"data": [EXAMPLES["sharegpt"]] * 2}))
     assert inspect(tmp_path / "s.json").format == "sharegpt"
+
+
+def test_records_of_another_layout_in_a_file_are_named(tmp_path: Path) -> None:
+    rows = [EXAMPLES["sharegpt"], EXAMPLES["sharegpt"], EXAMPLES["alpaca"], EXAMPLES["preference"], {"x": 1}]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    report = inspect(path)
+    assert report.format == "sharegpt" and report.stats["valid_records"] == 3  # alpaca fits the chat family
+    by_line = {p.line: p for p in report.errors}
+    assert sorted(by_line) == [4, 5]
+    assert "looks like preference data" in by_line[4].message
+    assert by_line[5].field == "conversations" and "list of turns" in by_line[5].message

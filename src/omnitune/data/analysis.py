@@ -10,7 +10,7 @@ from omnitune.data.converters import CONVERTERS
 from omnitune.data.dedupe import content_key, exact_duplicates, text_key
 from omnitune.data.errors import DataError
 from omnitune.data.families import adapt, can_adapt, record_text
-from omnitune.data.formats import Detection, detect_format, mapping_hint
+from omnitune.data.formats import FORMAT_TESTS, Detection, detect_format, mapping_hint, matching_format
 from omnitune.data.messages import RecordError
 from omnitune.data.report import InspectionReport, Problem
 from omnitune.data.rows import Row, SourceFile
@@ -80,14 +80,37 @@ def _main_family(found: list[tuple[SourceFile, Detection]]) -> DataFamily | None
     return weights.most_common(1)[0][0] if weights else None
 
 
+def _record_format(row: Row, detection: Detection) -> str | None:
+    """The format to convert this row with: the file's, or the row's own when it differs but fits."""
+    assert detection.format is not None
+    if FORMAT_TESTS[detection.format](row.data):
+        return detection.format
+    own = matching_format(row.data)
+    if own is None or own == detection.format:
+        return detection.format  # the converter names what is missing
+    if CONVERTERS[own][0] == detection.family:
+        return own  # e.g. an alpaca record among sharegpt ones: same family, converted as what it is
+    return None
+
+
 def _convert(analysis: TextAnalysis, source: SourceFile, detection: Detection, tokenizer: Any) -> None:
     assert detection.format is not None and detection.family is not None and analysis.family is not None
-    converter = CONVERTERS[detection.format][1]
     problems = analysis.report.problems
     for row in source.rows:
+        fmt = _record_format(row, detection)
+        if fmt is None:
+            keys = ", ".join(sorted(map(str, row.data))) or "none"
+            problems.append(
+                row.problem(
+                    f"this record looks like {matching_format(row.data)} data (keys: {keys}), unlike the "
+                    f"rest of the file ({detection.format})",
+                    hint="keep one layout per file; move or convert it",
+                )
+            )
+            continue
         try:
-            native = converter(row.data)
-            for record in adapt(native, detection.family, analysis.family, tokenizer):
+            native = CONVERTERS[fmt][1](row.data)
+            for record in adapt(native, CONVERTERS[fmt][0], analysis.family, tokenizer):
                 text = record_text(record, analysis.family, tokenizer)
                 analysis.records.append(record)
                 analysis.origins.append(row)

@@ -55,6 +55,14 @@ DETECTORS: tuple[tuple[str, Callable[[dict[str, Any]], bool], str], ...] = (
 )
 
 
+def matching_format(record: dict[str, Any]) -> str | None:
+    """The first (most specific) format whose layout this one record has."""
+    return next((name for name, test, _ in DETECTORS if test(record)), None)
+
+
+FORMAT_TESTS = {name: test for name, test, _ in DETECTORS}
+
+
 @dataclass
 class Detection:
     """The detected format of some records, or None with the reason."""
@@ -98,7 +106,7 @@ def detect_format(records: Sequence[dict[str, Any]], corpus: bool = False) -> De
         return Detection(None, None, 0.0, ["no readable records"])
     votes: Counter[str] = Counter()
     for record in sample:
-        name = next((n for n, test, _ in DETECTORS if test(record)), None)
+        name = matching_format(record)
         if name:
             votes[name] += 1
     if not votes:

@@ -112,6 +112,8 @@ def conversation(
     raw: Any, field: str, *, need_assistant: bool = True, start: str | None = None
 ) -> list[dict[str, Any]]:
     """Normalise and check a list of messages; ``start`` is the role that precedes it (for completions)."""
+    if raw is None:
+        raise RecordError(field, f"missing '{field}'", f"add '{field}' as a list of messages")
     if not isinstance(raw, list):
         raise RecordError(field, f"expected a list of messages, found {type(raw).__name__}")
     if not raw:
