@@ -86,9 +86,10 @@ def load_rgb(data_dir: Path, rel_path: str, size: int | None = None) -> Any:
     return rgb.resize((size, size)) if size else rgb
 
 
-def load_frames(data_dir: Path, rel_path: str, num_frames: int, size: int) -> Any:
-    """``num_frames`` evenly spaced RGB frames as uint8 (frames, size, size, 3), from a folder or a file."""
+def load_frames(data_dir: Path, rel_path: str, num_frames: int, height: int, width: int | None = None) -> Any:
+    """``num_frames`` evenly spaced RGB frames, uint8 (frames, height, width, 3), from a folder or a file."""
     path = data_dir / rel_path
+    size = (width or height, height)
     frames = _folder_frames(path, size) if path.is_dir() else _decoded_frames(path, size)
     if not frames:
         raise ValueError(f"{path}: no frames found (expected a video file or a folder of PNG/JPEG frames)")
@@ -96,22 +97,38 @@ def load_frames(data_dir: Path, rel_path: str, num_frames: int, size: int) -> An
     return np.stack([frames[i] for i in picks])
 
 
-def _folder_frames(folder: Path, size: int) -> list[Any]:
+def _folder_frames(folder: Path, size: tuple[int, int]) -> list[Any]:
     from PIL import Image
 
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in _FRAME_SUFFIXES)
     frames = []
     for file in files:
         with Image.open(file) as image:
-            frames.append(np.asarray(image.convert("RGB").resize((size, size))))
+            frames.append(np.asarray(image.convert("RGB").resize(size)))
     return frames
 
 
-def _decoded_frames(file: Path, size: int) -> list[Any]:
+def _decoded_frames(file: Path, size: tuple[int, int]) -> list[Any]:
     import av
 
     with av.open(str(file)) as container:
         return [
-            np.asarray(frame.to_image().convert("RGB").resize((size, size)))
-            for frame in container.decode(video=0)
+            np.asarray(frame.to_image().convert("RGB").resize(size)) for frame in container.decode(video=0)
         ]
+
+
+def write_mp4(frames: Any, path: Path, fps: int) -> Path:
+    """Write uint8 RGB frames (frames, height, width, 3) as an H.264 (else MPEG-4) MP4 with PyAV."""
+    import av
+
+    codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
+    with av.open(str(path), "w") as container:
+        stream: Any = container.add_stream(codec, rate=int(fps))
+        stream.height, stream.width = int(frames.shape[1]), int(frames.shape[2])
+        stream.pix_fmt = "yuv420p"
+        for frame in frames:
+            container.mux(
+                stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24"))
+            )
+        container.mux(stream.encode())
+    return path

@@ -1,0 +1,136 @@
+"""The diffusers video pipeline a video LoRA trains: loading, latent/caption caching, saving, sampling.
+
+Wan 2.1 (``WanPipeline``: ``WanTransformer3DModel`` + ``AutoencoderKLWan`` + UMT5) is supported end to
+end. CogVideoX, LTX-Video and HunyuanVideo pipelines load, but their transformers take differently
+shaped inputs and objectives (v-prediction with rotary embeddings; packed latents; a guidance-distilled
+transformer with two text encoders) that this recipe does not drive yet: they are refused with a clear
+error before any work is done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from omnitune.recipes.base import RecipeContext
+from omnitune.recipes.image.optim import weight_dtype
+from omnitune.recipes.media_inputs import Row, load_frames
+from omnitune.recipes.media_training import resolve_model
+
+SUPPORTED = {"WanPipeline": "wan"}
+KNOWN_UNSUPPORTED = {
+    "CogVideoXPipeline": "CogVideoX (v-prediction, 3D rotary embeddings)",
+    "LTXPipeline": "LTX-Video (packed latents)",
+    "HunyuanVideoPipeline": "HunyuanVideo (Llama + CLIP text encoders, guidance embedding)",
+}
+
+
+@dataclass
+class VideoModel:
+    """A loaded pipeline whose transformer is being trained."""
+
+    pipe: Any
+    from_config: bool
+    hp: dict[str, Any]
+
+    @property
+    def transformer(self) -> Any:
+        """The denoising transformer (the only part that gets LoRA layers)."""
+        return self.pipe.transformer
+
+    def save_lora(self, out: Path) -> None:
+        """Write the LoRA in diffusers format (``pytorch_lora_weights.safetensors``)."""
+        from peft.utils import get_peft_model_state_dict
+
+        out.mkdir(parents=True, exist_ok=True)
+        layers = get_peft_model_state_dict(self.transformer)
+        type(self.pipe).save_lora_weights(out, transformer_lora_layers=layers)
+
+    def save_base(self, directory: Path) -> None:
+        """Save the pipeline without its LoRA layers (a from-config base exists nowhere else)."""
+        self.transformer.unload_lora()  # removes the LoRA layers, leaving the original modules
+        self.pipe.save_pretrained(directory)
+
+    @torch.no_grad()
+    def generate(self, prompt: str, steps: int, guidance: float, seed: int) -> Any:
+        """A clip for ``prompt`` as uint8 RGB frames (frames, height, width, 3)."""
+        generator = torch.Generator(device="cpu").manual_seed(seed)
+        frames = self.pipe(
+            prompt,
+            num_frames=int(self.hp["num_frames"]),
+            height=int(self.hp["height"]),
+            width=int(self.hp["width"]),
+            num_inference_steps=steps,
+            guidance_scale=guidance,
+            max_sequence_length=int(self.hp["max_sequence_length"]),
+            generator=generator,
+            output_type="np",
+        ).frames[0]
+        return (np.clip(frames, 0.0, 1.0) * 255).round().astype(np.uint8)
+
+
+def load_video_pipeline(ctx: RecipeContext, hp: dict[str, Any], device: torch.device) -> VideoModel:
+    """The plan's pipeline (tiny from config, or from the Hub / a directory), frozen, on ``device``."""
+    from diffusers import DiffusionPipeline
+
+    from omnitune.recipes.video.tiny_models import tiny_wan_pipeline
+
+    source = resolve_model(ctx)
+    pipe = (
+        tiny_wan_pipeline(source.tiny)
+        if source.tiny is not None
+        else DiffusionPipeline.from_pretrained(str(source.ref))
+    )
+    kind = type(pipe).__name__
+    if kind not in SUPPORTED:
+        what = KNOWN_UNSUPPORTED.get(kind, kind)
+        raise ValueError(
+            f"{ctx.model.base_model}: video_lora trains Wan 2.1 text-to-video pipelines "
+            f"(WanPipeline); {what} is not supported by this recipe yet; choose a Wan 2.1 model "
+            "such as Wan-AI/Wan2.1-T2V-1.3B-Diffusers"
+        )
+    dtype = weight_dtype(hp, device)
+    for part in (pipe.vae, pipe.text_encoder, pipe.transformer):
+        part.requires_grad_(False)
+    pipe.vae.to(device)  # Wan's VAE stays in fp32, as the reference pipeline keeps it
+    for part in (pipe.text_encoder, pipe.transformer):
+        part.to(device) if dtype == torch.float32 else part.to(device, dtype)
+    pipe.set_progress_bar_config(disable=True)
+    return VideoModel(pipe, source.tiny is not None, hp)
+
+
+class VideoLatents:
+    """Encodes clips with the VAE and captions with the text encoder, once, before training."""
+
+    def __init__(self, video: VideoModel, data_dir: Path, hp: dict[str, Any]) -> None:
+        self.video, self.data_dir, self.hp = video, data_dir, hp
+
+    @torch.no_grad()
+    def encode(self, rows: list[Row]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(latents (clips, C, F', H', W') normalised as the pipeline expects, caption embeddings)."""
+        latents = torch.cat([self._clip_latents(row) for row in rows])
+        pipe, dtype = self.video.pipe, self.video.transformer.dtype
+        embeds, _ = pipe.encode_prompt(
+            [str(r["text"]) for r in rows],
+            do_classifier_free_guidance=False,
+            max_sequence_length=int(self.hp["max_sequence_length"]),
+            device=latents.device,
+            dtype=dtype,
+        )
+        return latents.to(dtype), embeds
+
+    def _clip_latents(self, row: Row) -> torch.Tensor:
+        hp, vae = self.hp, self.video.pipe.vae
+        frames = load_frames(
+            self.data_dir, row["video"], int(hp["num_frames"]), int(hp["height"]), int(hp["width"])
+        )
+        pixels = torch.from_numpy(frames).permute(3, 0, 1, 2)[None].float() / 127.5 - 1.0  # (1, 3, F, H, W)
+        latents = vae.encode(pixels.to(vae.device)).latent_dist.mode()
+        shape = (1, vae.config.z_dim, 1, 1, 1)
+        mean = torch.tensor(vae.config.latents_mean).view(shape).to(latents)
+        std = torch.tensor(vae.config.latents_std).view(shape).to(latents)
+        return (latents - mean) / std  # the inverse of WanPipeline's decode-time de-normalisation
