@@ -11,6 +11,7 @@ from PIL import Image
 
 from omnitune.data.image_assess import ImageAssessment, assess_images
 from omnitune.data.image_buckets import make_buckets, nearest_bucket, plan_geometry
+from omnitune.data.image_captions import clean_caption
 from omnitune.data.image_checks import open_rgb
 from omnitune.data.image_prepare import prepare_images
 from omnitune.data.image_sources import IMAGE_EXTENSIONS, ImageItem
@@ -53,7 +54,7 @@ def inspect_images(path: Path, *, resolution: int = 512, preview: int = 5) -> In
 
 def preview_record(item: ImageItem) -> dict[str, Any]:
     """The normalised shape of one item before preprocessing (paths relative to the source)."""
-    record: dict[str, Any] = {"file_name": item.rel, "text": item.caption or ""}
+    record: dict[str, Any] = {"file_name": item.rel, "text": clean_caption(item.caption or "")}
     if item.label is not None:
         record["label"] = item.label
     if item.conditioning is not None:

@@ -128,7 +128,7 @@ def _caption_problems(result: ImageAssessment) -> None:
                     )
                 )
         return
-    items = [i for i in layout.items if not i.is_class_image]
+    items = [i for i in result.good if not i.is_class_image]
     captioned = [i for i in items if i.caption and i.caption.strip()]
     if not captioned:
         if items:
