@@ -57,7 +57,7 @@ def from_openai(record: dict[str, Any]) -> dict[str, Any]:
 
 def from_sharegpt(record: dict[str, Any]) -> dict[str, Any]:
     """{"conversations": [{"from": "human"|"gpt"|..., "value"}...]} plus an optional "system"."""
-    key = "conversations" if "conversations" in record else "messages"
+    key = "messages" if "messages" in record and "conversations" not in record else "conversations"
     turns = _maybe_json(record.get(key))
     if not isinstance(turns, list):
         raise RecordError(key, f"expected a list of turns, found {type(turns).__name__}")
