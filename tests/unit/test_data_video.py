@@ -177,3 +177,16 @@ def test_unusable_sets_fail_clearly(tmp_path: Path) -> None:
     with pytest.raises(MediaDataError, match="every clip was skipped"):
         prepare_videos(root, tmp_path / "out")
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))
+
+
+def test_looks_like_video_dataset(clips: Path, tmp_path: Path) -> None:
+    from omnitune.data.video_sources import looks_like_video_dataset
+
+    assert looks_like_video_dataset(clips) and looks_like_video_dataset(clips / "talk.mp4")
+    frames_only = tmp_path / "frames_only"
+    write_frames(frames_only / "clip1", 4)
+    assert looks_like_video_dataset(frames_only)
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.new("RGB", (40, 40)).save(photos / "holiday.png")
+    assert not looks_like_video_dataset(photos) and not looks_like_video_dataset(tmp_path / "missing")

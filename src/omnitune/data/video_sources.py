@@ -182,3 +182,17 @@ def _from_metadata(layout: VideoLayout, table: MetadataTable) -> None:
         except (TypeError, ValueError):
             layout.problems.append(row.problem(name, fps_col, "fps is not a number", "write e.g. 24"))
         layout.items.append(item)
+
+
+def looks_like_video_dataset(path: Path) -> bool:
+    """True when ``path`` holds video files, or only folders of numbered frames (for modality detection)."""
+    if path.is_file():
+        return is_video(path)
+    if not path.is_dir():
+        return False
+    clips = list_clips(path)
+    if any(is_video(c) for c in clips):
+        return True
+    loose = [p for p in path.iterdir() if is_image(p)]
+    numbered = [c for c in clips if c.is_dir() and all(f.stem.isdigit() for f in list_frames(c))]
+    return bool(numbered) and not loose and len(numbered) == len(clips)
