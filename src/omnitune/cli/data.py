@@ -43,13 +43,14 @@ def inspect_command(
     max_len: int | None = typer.Option(
         None, "--max-len", help="Context length: longer examples are flagged."
     ),
+    family: str | None = typer.Option(None, help="Check the data as this family, e.g. preference for DPO."),
 ) -> None:
     """Detect the modality and format, validate every record, report statistics and problems."""
     from omnitune import data
     from omnitune.data.render import render_report
 
     report = data.inspect(
-        path, modality, column_map=_column_map(mapping), tokenizer=tokenizer, max_len=max_len
+        path, modality, column_map=_column_map(mapping), tokenizer=tokenizer, max_len=max_len, family=family
     )
     if as_json:
         typer.echo(json.dumps({**report.model_dump(mode="json"), "usable": report.usable}, indent=2))

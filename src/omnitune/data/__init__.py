@@ -48,7 +48,13 @@ def inspect(
         if resolved is Modality.LLM:
             from omnitune.data.text import inspect_text
 
-            report = inspect_text(path, column_map=column_map, tokenizer=tokenizer, max_len=max_len)
+            report = inspect_text(
+                path,
+                column_map=column_map,
+                tokenizer=tokenizer,
+                max_len=max_len,
+                family=options.get("family"),
+            )
         else:
             report = dispatch.call_with_known(
                 dispatch.media_function(resolved, "inspect"), Path(path), **options

@@ -57,9 +57,12 @@ def inspect_text(
     max_len: int | None = None,
     validation_fraction: float = 0.1,
     seed: int = 42,
+    family: DataFamily | str | None = None,
 ) -> InspectionReport:
-    """Detect, validate and measure text data without writing anything."""
-    a = analyse_text(str(path), column_map=column_map, tokenizer=tokenizer, max_len=max_len)
+    """Detect, validate and measure text data (as ``family`` when given) without writing anything."""
+    a = analyse_text(
+        str(path), family=_family(family), column_map=column_map, tokenizer=tokenizer, max_len=max_len
+    )
     unique = [i for i in range(len(a.records)) if i not in a.repeats]
     train, validation = split_indices([a.keys[i] for i in unique], validation_fraction, seed)
     a.report.stats = _stats(a, [unique[i] for i in train], [unique[i] for i in validation], max_len)
