@@ -92,7 +92,7 @@ def _full_plan(
     budget: float | None,
     data_path: str | None,
 ) -> TrainingPlan:
-    spec = detect_pipeline(it.task_scores, it.reference_pipeline, _video_cue(it))
+    spec = detect_pipeline(it.rule_scores, it.reference_pipeline, _video_cue(it))
     if spec is not None:
         it.modality = spec.modality
         it.tasks = list(dict.fromkeys([*spec.tasks, *it.tasks]))[:6]

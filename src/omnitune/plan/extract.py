@@ -173,8 +173,9 @@ def extract_explicit(text: str) -> Explicit:
     found.context_length = _context_length(text)
     if m := _PATH.search(text):
         found.data_path = m.group(1)
-    if m := _MODEL_SIZE.search(text):
-        found.model_size_b = float(m.group(1)) / (1000 if m.group(2).lower() == "m" else 1)
+    if sizes := _MODEL_SIZE.findall(text):  # the last size named is the one to train ('70B into a 1B')
+        number, unit = sizes[-1]
+        found.model_size_b = float(number) / (1000 if unit.lower() == "m" else 1)
     found.constraints = _constraint_lines(found)
     return found
 

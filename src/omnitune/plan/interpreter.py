@@ -23,6 +23,7 @@ class Interpretation:
     modality: Modality | None
     tasks: list[Task]
     task_scores: dict[Task, float]
+    rule_scores: dict[Task, float]
     method: Method | None
     base_model: str | None
     references: list[str]
@@ -41,6 +42,7 @@ class Interpretation:
 def interpret(text: str, *, semantic: bool = True) -> Interpretation:
     """Interpret ``text``; MiniLM is consulted only when the rules find no strong signal."""
     rules = interpret_rules(text)
+    rule_scores = dict(rules.task_scores)  # before MiniLM: pipelines need explicit evidence
     explicit = extract_explicit(text)
     notes: list[str] = []
     semantic_used = False
@@ -53,6 +55,7 @@ def interpret(text: str, *, semantic: bool = True) -> Interpretation:
         modality=modality,
         tasks=[] if modality is None else _choose_tasks(rules, modality),
         task_scores=rules.task_scores,
+        rule_scores=rule_scores,
         method=rules.method,
         base_model=rules.base_model,
         references=[r.name for r in rules.references],
