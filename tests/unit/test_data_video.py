@@ -190,3 +190,21 @@ def test_looks_like_video_dataset(clips: Path, tmp_path: Path) -> None:
     photos.mkdir()
     Image.new("RGB", (40, 40)).save(photos / "holiday.png")
     assert not looks_like_video_dataset(photos) and not looks_like_video_dataset(tmp_path / "missing")
+
+
+def test_display_rotation_is_applied(tmp_path: Path) -> None:
+    path = tmp_path / "phone.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=8)
+        stream.width, stream.height, stream.pix_fmt = 64, 32, "yuv420p"
+        stream.set_display_rotation(90)
+        for _ in range(4):
+            pixels = np.zeros((32, 64, 3), np.uint8)
+            pixels[:, :32] = 255  # left half white; after a 90° counter-clockwise turn it is the bottom half
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")))
+        container.mux(stream.encode())
+    report = inspect_videos(path, num_frames=2)
+    assert report.stats["resolutions"] == {"32x64": 1}
+    frames = read_video_frames(path, 2)
+    assert frames.shape == (2, 64, 32, 3)
+    assert frames[0, 48:].mean() > 200 and frames[0, :16].mean() < 50

@@ -11,7 +11,14 @@ from PIL import Image
 
 from omnitune.data.image_assess import assess_images
 from omnitune.data.image_buckets import Geometry, make_buckets, plan_geometry, target_size
-from omnitune.data.image_captions import Captioner, CaptionFn, auto_caption, clean_caption, compose_caption
+from omnitune.data.image_captions import (
+    Captioner,
+    CaptionFn,
+    auto_caption,
+    clean_caption,
+    compose_caption,
+    load_captioner,
+)
 from omnitune.data.image_checks import open_mask, open_rgb
 from omnitune.data.image_sources import ImageItem
 from omnitune.data.manifest import DatasetManifest
@@ -24,6 +31,8 @@ from omnitune.data.media_output import (
     staged_output,
 )
 from omnitune.types import DataFamily, Modality
+
+CAPTION_CHUNK = 16
 
 
 def prepare_images(
@@ -94,8 +103,14 @@ def _auto_captions(
     missing = [i for i in items if not (i.caption and i.caption.strip())]
     if captioner is None or not missing or layout_format == "imagefolder-classes":
         return {}
-    images = [open_rgb(i.path) for i in missing]
-    return dict(zip([i.rel for i in missing], auto_caption(images, captioner), strict=True))
+    model = load_captioner(captioner) if isinstance(captioner, str) else captioner
+    captions: dict[str, str] = {}
+    for start in range(0, len(missing), CAPTION_CHUNK):  # a chunk at a time keeps memory flat
+        chunk = missing[start : start + CAPTION_CHUNK]
+        captions.update(
+            zip([i.rel for i in chunk], auto_caption([open_rgb(i.path) for i in chunk], model), strict=True)
+        )
+    return captions
 
 
 def _caption(

@@ -63,7 +63,9 @@ def probe_video(path: Path, declared_fps: float | None = None) -> VideoCheck:
     if first is None or not times:
         check.error = ("zero decodable frames", "re-export the clip; it holds no video frames")
         return check
-    check.width, check.height, check.frames = first.width, first.height, len(times)
+    upright = abs(int(getattr(first, "rotation", 0) or 0)) % 180 == 90  # phone clips carry a display matrix
+    check.width, check.height = (first.height, first.width) if upright else (first.width, first.height)
+    check.frames = len(times)
     _timing(check, sorted(times), float(stream.average_rate or stream.guessed_rate or 0))
     return check
 
@@ -111,7 +113,9 @@ def iter_frames(path: Path, fps: float | None = None) -> Iterator[tuple[float, I
         for frame in container.decode(video=0):
             time = float(frame.time) if frame.time is not None else 0.0
             start = time if start is None else start
-            yield time - start, frame.to_image().convert("RGB")
+            image = frame.to_image().convert("RGB")
+            rotation = int(getattr(frame, "rotation", 0) or 0)
+            yield time - start, image.rotate(rotation, expand=True) if rotation else image
 
 
 def sample_at(
