@@ -26,7 +26,7 @@ from omnitune.store import jobs as store_jobs
 from omnitune.store import model_versions, plans
 from omnitune.store.jobs import ACTIVE_STATES, JobNotFoundError
 from omnitune.store.records import JobRecord
-from omnitune.types import JobState
+from omnitune.types import Executor, JobState
 
 __all__ = [
     "JobNotFoundError", "JobRecord", "JobStateError", "cancel", "describe", "get", "list_jobs", "pause",
@@ -65,6 +65,7 @@ def submit(
         data_dir=str(Path(data_dir).resolve()), max_steps=max_steps, seed=seed,
         budget_usd=budget_usd if budget_usd is not None else plan.training.budget_usd,
         hourly_rate_usd=_hourly_rate(plan, device, hourly_rate_usd), device=device,
+        storage_usd_per_gb_month=_storage_rate(),
         model_name=model_name, register_model=register, extra=extra or {},
     )
     job_dir = JobDir(get_settings().jobs_dir / spec.job_id)
@@ -236,10 +237,30 @@ def _model_of(plan: TrainingPlan, model_index: int) -> Any:
 
 
 def _hourly_rate(plan: TrainingPlan, device: str, explicit: float | None) -> float:
-    """The price metered per device-hour: given > CPU setting > the plan's own GPU estimate."""
+    """The price metered per device-hour: given > CPU setting > prices.yaml > the plan's estimate.
+
+    A local job pays the "local" price of its GPU when prices.yaml lists one (owned hardware),
+    otherwise the cheapest listed offer, times the GPU count.
+    """
     if explicit is not None:
         return explicit
     if device == "cpu":
         return get_settings().cpu_hourly_rate_usd
+    from omnitune.catalog.hardware import get_gpu, load_prices
+
+    gpu = plan.training.gpu
+    try:
+        offers = load_prices().gpus.get(get_gpu(gpu.type).id, {})
+    except KeyError:
+        offers = {}
+    if offers:
+        local = plan.training.executor is Executor.LOCAL and "local" in offers
+        return (offers["local"] if local else min(offers.values())) * gpu.count
     est = plan.estimates
     return est.cost_usd.gpu / est.gpu_hours if est.gpu_hours > 0 else 0.0
+
+
+def _storage_rate() -> float:
+    from omnitune.catalog.hardware import load_prices
+
+    return load_prices().storage_usd_per_gb_month
