@@ -54,6 +54,11 @@ def test_tokenizer_template_is_used_when_present() -> None:
     assert not tokenizer.chat_template
     ensure_chat_template(tokenizer)
     assert render(CONVERSATION, tokenizer) == render(CONVERSATION)
+    chat = [*CONVERSATION[:2], {"role": "assistant", "content": "Sunny and warm."}]
+    out = tokenizer.apply_chat_template(
+        chat, tokenize=True, return_dict=True, return_assistant_tokens_mask=True
+    )
+    assert 0 < sum(out["assistant_masks"]) < len(out["input_ids"])  # trl can train on the reply only
     tokenizer.chat_template = "{% for m in messages %}[{{ m['role'] }}] {{ m['content'] }}\n{% endfor %}"
     assert render(CONVERSATION[:2], tokenizer) == "[system] Be brief.\n[user] Weather?\n"
     counter = TokenCounter(tokenizer)

@@ -8,13 +8,16 @@ from typing import Any
 # ChatML: documented in docs/data.md; `render_chat` without a template produces exactly this.
 DEFAULT_CHAT_TEMPLATE = (
     "{%- for message in messages -%}"
-    "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] -}}"
+    "{{- '<|im_start|>' + message['role'] + '\\n' -}}"
+    "{%- if message['role'] == 'assistant' -%}{%- generation -%}"  # marks the trained tokens (trl masks)
+    "{{- message['content'] -}}"
     "{%- if message['tool_calls'] is defined and message['tool_calls'] -%}"
     "{%- for call in message['tool_calls'] -%}"
     "{{- '\\n<tool_call>\\n' + (call | tojson) + '\\n</tool_call>' -}}"
     "{%- endfor -%}"
     "{%- endif -%}"
-    "{{- '<|im_end|>\\n' -}}"
+    "{{- '<|im_end|>' -}}{%- endgeneration -%}{{- '\\n' -}}"
+    "{%- else -%}{{- message['content'] + '<|im_end|>\\n' -}}{%- endif -%}"
     "{%- endfor -%}"
     "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n' -}}{%- endif -%}"
 )

@@ -8,6 +8,7 @@ from omnitune.recipes.base import Recipe
 
 # Keys are what plans name in `models[].recipe`; values are lazy import paths.
 RECIPES: dict[str, str] = {
+    "llm_preference": "omnitune.recipes.llm.preference:PreferenceRecipe",
     "video_lora": "omnitune.recipes.video.lora:VideoLoraRecipe",
     "clip_contrastive": "omnitune.recipes.multimodal.clip:ClipContrastiveRecipe",
     "audio_classification": "omnitune.recipes.audio.classification:AudioClassificationRecipe",
