@@ -91,7 +91,7 @@ def test_prepare_failure_exits_one_and_leaves_no_output(tmp_path: Path) -> None:
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["c.jsonl"]
     good = write_jsonl(tmp_path / "g.jsonl", PAIRS + PAIRS[:2])
     result = runner.invoke(app, ["data", "prepare", str(good), "--out", str(out), "--fix", "drop,dedupe",
-                                 "--family", "chat"])  # fmt: skip
+                                 "--family", "chat", "--min-tokens", "3", "--quality-filter"])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "Prepared" in result.output and (out / "manifest.json").is_file()
     unknown = runner.invoke(

@@ -79,6 +79,10 @@ def prepare_command(
     validation_fraction: float = typer.Option(0.1, help="Share of records held out for validation."),
     seed: int = typer.Option(42, help="Seed of the deterministic split."),
     overwrite: bool = typer.Option(False, help="Replace an existing prepared dataset at --out."),
+    min_tokens: int | None = typer.Option(None, "--min-tokens", help="Drop text examples shorter than this."),
+    quality_filter: bool = typer.Option(
+        False, "--quality-filter", help="Drop text that is tiny, mostly symbols or mostly repeated lines."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON."),
 ) -> None:
     """Write the normalised dataset a recipe reads, plus a manifest with a content hash."""
@@ -89,7 +93,9 @@ def prepare_command(
     try:
         if plan is not None:
             options.update(_plan_options(plan))
-        given = {"family": family, "modality": modality, "max_len": max_len}
+        given = {"family": family, "modality": modality, "max_len": max_len, "min_tokens": min_tokens}
+        if quality_filter:
+            given["quality_filter"] = True
         options.update({k: v for k, v in given.items() if v is not None})
         manifest = data.prepare(
             path, out, column_map=_column_map(mapping), fix=_fixes(fix), tokenizer=tokenizer,
