@@ -153,3 +153,78 @@ def tiny_musicgen(overrides: dict[str, Any]) -> tuple[Any, Any]:
     model.generation_config.update(**special)
     extractor = EncodecFeatureExtractor(feature_size=1, sampling_rate=8000)
     return model, MusicgenProcessor(feature_extractor=extractor, tokenizer=tokenizer)
+
+
+def char_sentencepiece(texts: list[str], directory: Any) -> Any:
+    """Train a character SentencePiece model on ``texts`` (plus a basic charset) into ``directory``."""
+    import io
+    from pathlib import Path
+
+    import sentencepiece
+
+    model = io.BytesIO()
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter([*texts, "".join(CHARACTERS)]),
+        model_writer=model,
+        model_type="char",
+        vocab_size=len(CHARACTERS) + 4,
+        hard_vocab_limit=False,
+        character_coverage=1.0,
+        bos_id=0,
+        pad_id=1,
+        eos_id=2,
+        unk_id=3,
+        minloglevel=2,
+    )  # special ids as in SpeechT5's own spm_char.model
+    path = Path(directory) / "spm_char.model"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(model.getvalue())
+    return path
+
+
+def tiny_speecht5(overrides: dict[str, Any], texts: list[str], workdir: Any) -> tuple[Any, Any, Any]:
+    """(SpeechT5ForTextToSpeech, processor, SpeechT5HifiGan): 2+2 layers, 16 mel bins, 8-d speakers."""
+    from transformers import (
+        SpeechT5Config,
+        SpeechT5FeatureExtractor,
+        SpeechT5ForTextToSpeech,
+        SpeechT5HifiGan,
+        SpeechT5HifiGanConfig,
+        SpeechT5Processor,
+        SpeechT5Tokenizer,
+    )
+
+    tokenizer = SpeechT5Tokenizer(vocab_file=str(char_sentencepiece(texts, workdir)))
+    sizes: dict[str, Any] = dict(
+        hidden_size=16,
+        encoder_layers=2,
+        decoder_layers=2,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        num_mel_bins=16,
+        speech_decoder_prenet_units=16,
+        speech_decoder_postnet_units=16,
+        speech_decoder_postnet_layers=2,
+        speaker_embedding_dim=8,
+    )
+    ids = dict(
+        vocab_size=len(tokenizer), bos_token_id=0, pad_token_id=1, eos_token_id=2, decoder_start_token_id=2
+    )
+    config = SpeechT5Config(**{**sizes, **overrides, **ids})
+    vocoder = SpeechT5HifiGan(
+        SpeechT5HifiGanConfig(
+            model_in_dim=config.num_mel_bins,
+            upsample_initial_channel=16,
+            upsample_rates=[4, 4],
+            upsample_kernel_sizes=[8, 8],
+            resblock_kernel_sizes=[3],
+            resblock_dilation_sizes=[[1, 3]],
+            sampling_rate=16000,
+        )
+    )
+    processor = SpeechT5Processor(
+        feature_extractor=SpeechT5FeatureExtractor(num_mel_bins=config.num_mel_bins), tokenizer=tokenizer
+    )
+    return SpeechT5ForTextToSpeech(config), processor, vocoder
