@@ -45,7 +45,7 @@ class EventsBridge(TrainerCallback):
         if "loss" in values:
             self.losses.append(values["loss"])
         if values:
-            self.ctx.events.emit("metrics", step=state.global_step, **values)
+            self.ctx.events.emit(_event_name(values), step=state.global_step, **values)
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
         """Ask the runtime whether to stop; the trainer then ends after this step."""
@@ -90,6 +90,13 @@ def save_trainer_checkpoint(trainer: Any, checkpoints_dir: Path, step: int) -> P
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _event_name(values: dict[str, float]) -> str:
+    # Trainer logs three kinds of line: per-step training, evaluation, and the end-of-run summary.
+    if any(key.startswith("eval_") for key in values):
+        return "eval"
+    return "train_summary" if "train_runtime" in values else "metrics"
 
 
 def _event_key(key: str) -> str:
