@@ -107,6 +107,13 @@ def test_exact_and_near_duplicates() -> None:
     story = " ".join(f"word{i}" for i in range(200))
     texts = [story, "something else entirely, about ships and harbours and tides", story + " extra", "x"]
     assert near_duplicates(texts, threshold=0.85) == {2: 0}
+    rng = random.Random(0)
+    vocab = [f"w{i}" for i in range(3000)]
+    docs = [" ".join(rng.choice(vocab) for _ in range(60)) for _ in range(400)]
+    edited = [d + " extra" for d in docs[:40]]  # shingle Jaccard 56/57
+    rewritten = [" ".join(d.split()[:40] + rng.sample(vocab, 20)) for d in docs[40:80]]  # Jaccard about 0.5
+    found = near_duplicates(docs + edited + rewritten)
+    assert found == {400 + i: i for i in range(40)}
 
 
 def test_language_guess() -> None:

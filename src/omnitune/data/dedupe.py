@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 _PRIME = np.uint64((1 << 61) - 1)
+_MAX32 = np.uint64((1 << 32) - 1)
 _WORD = re.compile(r"\w+")
 
 
@@ -52,12 +53,13 @@ def minhash_signatures(
 ) -> np.ndarray:
     """One MinHash signature (``num_perm`` values) per text."""
     rng = np.random.default_rng(seed)
-    a = rng.integers(1, 1 << 31, size=(num_perm, 1), dtype=np.uint64)
-    b = rng.integers(0, 1 << 31, size=(num_perm, 1), dtype=np.uint64)
+    # as datasketch: full-width a and b; the uint64 product wraps, which mixes the bits well
+    a = rng.integers(1, int(_PRIME), size=(num_perm, 1), dtype=np.uint64)
+    b = rng.integers(0, int(_PRIME), size=(num_perm, 1), dtype=np.uint64)
     out = np.empty((len(texts), num_perm), dtype=np.uint64)
     for row, text in enumerate(texts):
         hashed = _shingles(text, shingle)
-        out[row] = ((a * hashed[None, :] + b) % _PRIME).min(axis=1) if hashed.size else _PRIME
+        out[row] = (((a * hashed[None, :] + b) % _PRIME) & _MAX32).min(axis=1) if hashed.size else _MAX32
     return out
 
 
