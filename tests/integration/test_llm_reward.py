@@ -38,7 +38,7 @@ def test_reward_model_learns_the_preference_and_reloads(tmp_path: Path) -> None:
     tokenizer = AutoTokenizer.from_pretrained(ctx.output_dir)
     prompt = [{"role": "user", "content": "Please greet Zoe."}]
     texts = [
-        tokenizer.apply_chat_template(prompt + [{"role": "assistant", "content": reply}], tokenize=False)
+        tokenizer.apply_chat_template([*prompt, {"role": "assistant", "content": reply}], tokenize=False)
         for reply in ("Hello Zoe, lovely to meet you!", "No.")
     ]
     with torch.no_grad():
