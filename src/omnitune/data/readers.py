@@ -153,6 +153,7 @@ def read_delimited(data: bytes, name: str, delimiter: str) -> SourceFile:
     """CSV or TSV with a header row; rows touching a non-UTF-8 line are skipped (and named)."""
     source = SourceFile(name, "tsv" if delimiter == "\t" else "csv")
     lines, bad = _decode_lines(data, name, source)
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))  # long documents in one cell are fine
     reader = csv.DictReader(io.StringIO("\n".join(lines), newline=""), delimiter=delimiter)
     try:
         if reader.fieldnames is None:  # reading the header also advances line_num past it
