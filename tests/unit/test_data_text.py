@@ -261,3 +261,23 @@ def test_hub_loader_uses_datasets_when_allowed(tmp_path: Path, monkeypatch: pyte
     assert source.rows[0].data == GOOD[0] and source.rows[0].file.startswith("hf://")
     with pytest.raises(DataError, match="could not load Hugging Face dataset"):
         read_hub(str(tmp_path / "missing-owner/missing-name"))
+
+
+def test_options_from_plan() -> None:
+    from omnitune.data.plan_options import options_from_plan
+    from omnitune.plan.schema import Capabilities, ModelChoice, Quality, TrainingPlan
+
+    image = TrainingPlan(
+        capabilities=Capabilities(modality=Modality.IMAGE, quality=Quality(resolution="1024x768")),
+        models=[ModelChoice(role="gen", base_model="x", method=Method.DREAMBOOTH, recipe="image_dreambooth")],
+    )
+    assert options_from_plan(image) == {
+        "modality": Modality.IMAGE,
+        "family": DataFamily.IMAGE,
+        "resolution": 1024,
+    }
+    llm = TrainingPlan(
+        models=[ModelChoice(role="chat", base_model="x", method=Method.DPO, recipe="llm_preference")]
+    )
+    llm.training.hyperparameters["max_seq_length"] = 512
+    assert options_from_plan(llm) == {"modality": None, "family": DataFamily.PREFERENCE, "max_len": 512}
