@@ -1,5 +1,6 @@
 """Prepared image datasets for the recipes: rows, pixels, aspect-ratio buckets and a resumable order.
 
+Images are opened with the data layer's ``load_image_rgb`` (upright RGB, cover-resize + centre crop).
 Rows come from `train.jsonl` of a prepared directory: ``{"file_name", "text", ...}`` with optional
 ``conditioning_file_name``, ``mask_file_name``, ``label`` and ``is_class_image``.
 """
@@ -37,25 +38,10 @@ def read_rows(data_dir: Path, split: str = "train") -> list[Row]:
     return rows
 
 
-def load_image_rgb(path: Path) -> Image.Image:
-    """Open an image file as RGB (palette, alpha and greyscale images are converted)."""
-    with Image.open(path) as image:
-        return image.convert("RGB")
-
-
 def image_size(path: Path) -> tuple[int, int]:
     """(height, width) read from the file header, without decoding the pixels."""
     with Image.open(path) as image:
         return image.height, image.width
-
-
-def resize_and_crop(image: Image.Image, height: int, width: int) -> Image.Image:
-    """Scale to cover ``height x width`` keeping the aspect ratio, then centre-crop to it."""
-    scale = max(width / image.width, height / image.height)
-    size = (max(width, round(image.width * scale)), max(height, round(image.height * scale)))
-    image = image.resize(size, Image.Resampling.BICUBIC)
-    left, top = (image.width - width) // 2, (image.height - height) // 2
-    return image.crop((left, top, left + width, top + height))
 
 
 def to_tensor(image: Image.Image, normalize: bool = True) -> torch.Tensor:
@@ -127,3 +113,29 @@ class BatchOrder:
     def load_state_dict(self, state: dict[str, int]) -> None:
         """Continue from a checkpoint's position."""
         self.epoch, self.index, self._batches = int(state["epoch"]), int(state["index"]), []
+
+
+@dataclass
+class PairedOrder:
+    """Instance batches each joined by a class (prior-preservation) batch at an index offset."""
+
+    instances: BatchOrder
+    classes: BatchOrder
+    offset: int  # class row j is row ``offset + j`` of the combined list
+
+    def next(self) -> list[int]:
+        """Instance row indices followed by class row indices."""
+        return self.instances.next() + [self.offset + j for j in self.classes.next()]
+
+    def batches_per_epoch(self) -> int:
+        """Batches in one pass over the instance images."""
+        return self.instances.batches_per_epoch()
+
+    def state_dict(self) -> dict[str, dict[str, int]]:
+        """Both positions."""
+        return {"instances": self.instances.state_dict(), "classes": self.classes.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue both orders from a checkpoint."""
+        self.instances.load_state_dict(state["instances"])
+        self.classes.load_state_dict(state["classes"])

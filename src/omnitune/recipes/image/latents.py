@@ -11,7 +11,8 @@ from typing import Any
 
 import torch
 
-from omnitune.recipes.image.data import Row, load_image_rgb, resize_and_crop, to_tensor
+from omnitune.data.image import load_image_rgb
+from omnitune.recipes.image.data import Row, to_tensor
 
 
 class LatentSource:
@@ -47,7 +48,7 @@ class LatentSource:
                     f"{self.data_dir}/train.jsonl:{row.get('_line')} [{key}]: {path} not found"
                 )
             h, w = self.buckets[i]
-            tensors.append(to_tensor(resize_and_crop(load_image_rgb(path), h, w), normalize))
+            tensors.append(to_tensor(load_image_rgb(path, (w, h)), normalize))
         return torch.stack(tensors).to(self.device, self.dtype)
 
     @torch.no_grad()

@@ -20,7 +20,7 @@ from safetensors.torch import load_file, save_file
 
 from omnitune.recipes.base import RecipeContext, RecipeStatus
 from omnitune.recipes.checkpointing import atomic_checkpoint_dir, checkpoint_name
-from omnitune.recipes.image.data import BatchOrder
+from omnitune.recipes.image.data import BatchOrder, PairedOrder
 
 _STATUS_FOR: dict[str, RecipeStatus] = {"pause": "paused", "budget": "budget_frozen", "cancel": "cancelled"}
 WEIGHTS_FILE = "trainable.safetensors"
@@ -34,7 +34,7 @@ class LoopSpec:
     trainable: dict[str, torch.nn.Parameter]  # saved in every checkpoint, by name
     optimizer: torch.optim.Optimizer
     lr_scheduler: Any
-    order: BatchOrder
+    order: BatchOrder | PairedOrder
     batch_loss: Callable[[list[int]], torch.Tensor]
     total_steps: int
     gradient_accumulation: int = 1

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-
 from omnitune.recipes.base import RecipeContext, RecipeResult
 from omnitune.recipes.image.adapters import make_ema, make_trainable
 from omnitune.recipes.image.export import save_lora, save_peft_adapter, write_summary
 from omnitune.recipes.image.loop import LoopSpec, run_loop
-from omnitune.recipes.image.objectives import per_sample_loss
 from omnitune.recipes.image.optim import build_lr_scheduler, build_optimizer, resolve_total_steps
 from omnitune.recipes.image.session import (
     DiffusionRun,
+    caption_loss,
     eval_indices,
     every_n_steps_sampler,
     fixed_eval_loss,
@@ -26,19 +24,6 @@ from omnitune.recipes.image.session import (
     validation_prompts,
 )
 from omnitune.types import Method, Modality
-
-
-def caption_loss(run: DiffusionRun, latents_for: Any, captions: list[str]) -> Any:
-    """A batch-loss function: denoise the rows' latents conditioned on their captions."""
-
-    def batch_loss(indices: list[int]) -> torch.Tensor:
-        latents = latents_for(indices)
-        cond = run.denoiser.encode_text([captions[i] for i in indices], run.device)
-        batch = run.noised(latents)
-        prediction = run.denoiser.predict(batch.noisy, batch.timesteps, cond)
-        return per_sample_loss(prediction, batch).mean()
-
-    return batch_loss
 
 
 def save_denoiser(run: DiffusionRun, method: str) -> dict[str, Any]:

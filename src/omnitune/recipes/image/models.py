@@ -1,9 +1,9 @@
 """Base models for the image recipes: tiny from-config pipelines (offline) or Hub/local checkpoints.
 
-A catalog entry whose ``from_config`` has ``pipeline: stable-diffusion`` builds a random-weight
-Stable Diffusion pipeline (UNet + 2-layer CLIP text encoder + tiny VAE + DDPM scheduler) with an
-in-memory byte-level tokenizer; ``pipeline: vit`` builds a tiny ViT classifier. Anything else is
-loaded with ``from_pretrained`` (a Hub id, or a directory a tiny pipeline was saved to).
+A ``from_config`` (``ctx.extra`` or the catalog entry) with ``pipeline: stable-diffusion`` builds a
+random-weight Stable Diffusion pipeline (UNet + 2-layer CLIP text encoder + tiny VAE + DDPM
+scheduler) with an in-memory byte-level tokenizer; ``pipeline: vit`` builds a tiny ViT classifier.
+Anything else loads with ``from_pretrained`` (a Hub id, or a directory a pipeline was saved to).
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
+
+from omnitune.recipes.base import RecipeContext
+from omnitune.recipes.media_training import resolve_model
 
 SD_DEFAULTS: dict[str, Any] = {
     "block_out_channels": [32, 64],
@@ -25,22 +28,6 @@ SD_DEFAULTS: dict[str, Any] = {
     "sample_size": 16,
     "prediction_type": "epsilon",
 }
-
-
-def catalog_from_config(base_model: str) -> dict[str, Any] | None:
-    """The catalog's ``from_config`` for ``base_model``, or None (not in the catalog or a Hub model)."""
-    from omnitune.catalog.entries import load_models
-
-    entry = load_models().get(base_model)
-    return dict(entry.from_config) if entry and entry.from_config else None
-
-
-def hub_id_for(base_model: str) -> str:
-    """The Hub id (or local path) to ``from_pretrained`` for a catalog id, a Hub id or a directory."""
-    from omnitune.catalog.entries import load_models
-
-    entry = load_models().get(base_model)
-    return entry.hub_id if entry and entry.hub_id else base_model
 
 
 def byte_level_tokenizer(max_length: int) -> Any:
@@ -117,25 +104,25 @@ def build_tiny_sd_pipeline(config: dict[str, Any] | None = None, seed: int = 0) 
     )
 
 
-def load_diffusion_pipeline(base_model: str, dtype: torch.dtype = torch.float32) -> Any:
-    """The text-to-image pipeline a plan names: built from the catalog's config or loaded pretrained."""
+def load_diffusion_pipeline(ctx: RecipeContext, dtype: torch.dtype = torch.float32) -> Any:
+    """The text-to-image pipeline a plan names: built from a tiny config or loaded pretrained."""
     from diffusers import DiffusionPipeline
 
-    config = catalog_from_config(base_model)
-    if config is not None:
-        kind = config.get("pipeline", "stable-diffusion")
+    source = resolve_model(ctx)
+    if source.tiny is not None:
+        kind = source.tiny.get("pipeline", "stable-diffusion")
         if kind != "stable-diffusion":
             raise ValueError(
-                f"catalog entry {base_model!r}: from_config.pipeline={kind!r} is not a text-to-image "
+                f"model {ctx.model.base_model!r}: from_config.pipeline={kind!r} is not a text-to-image "
                 "pipeline; expected 'stable-diffusion'"
             )
-        return build_tiny_sd_pipeline(config)
-    source = hub_id_for(base_model)
+        return build_tiny_sd_pipeline(source.tiny, seed=ctx.seed)
+    ref = str(source.ref)
     try:
-        return DiffusionPipeline.from_pretrained(source, dtype=dtype)
+        return DiffusionPipeline.from_pretrained(ref, dtype=dtype)
     except OSError as exc:
-        hint = " (the directory holds no model_index.json)" if Path(source).is_dir() else ""
+        hint = " (the directory holds no model_index.json)" if Path(ref).is_dir() else ""
         raise OSError(
-            f"could not load diffusion pipeline {source!r}{hint}: {exc}. Offline, use a catalog entry "
+            f"could not load diffusion pipeline {ref!r}{hint}: {exc}. Offline, use a catalog entry "
             "with from_config or a local directory saved with `pipeline.save_pretrained`."
         ) from exc

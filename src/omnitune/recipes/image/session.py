@@ -17,7 +17,13 @@ from omnitune.recipes.image.data import BatchOrder, Row, assign_buckets, image_s
 from omnitune.recipes.image.denoisers import Denoiser, denoiser_for
 from omnitune.recipes.image.latents import LatentSource
 from omnitune.recipes.image.models import load_diffusion_pipeline
-from omnitune.recipes.image.objectives import NoisedBatch, ddpm_batch, flow_batch, training_scheduler
+from omnitune.recipes.image.objectives import (
+    NoisedBatch,
+    ddpm_batch,
+    flow_batch,
+    per_sample_loss,
+    training_scheduler,
+)
 from omnitune.recipes.image.optim import pick_device, weight_dtype
 
 
@@ -79,7 +85,7 @@ def start_run(ctx: RecipeContext, rows: list[Row] | None = None) -> DiffusionRun
     if hp.get("num_threads"):
         torch.set_num_threads(int(hp["num_threads"]))  # busy shared CPUs train faster single-threaded
     torch.manual_seed(ctx.seed)
-    pipe = load_diffusion_pipeline(ctx.model.base_model, weight_dtype(hp, device))
+    pipe = load_diffusion_pipeline(ctx, weight_dtype(hp, device))
     pipe.to(device)
     pipe.set_progress_bar_config(disable=True)
     for module in pipe.components.values():
@@ -144,10 +150,12 @@ def _guidance(run: DiffusionRun) -> dict[str, Any]:
     return {} if scale is None else {"guidance_scale": float(scale)}
 
 
-def every_n_steps_sampler(run: DiffusionRun, total_steps: int, pipe: Any = None) -> Any:
+def every_n_steps_sampler(
+    run: DiffusionRun, total_steps: int, pipe: Any = None, prompts: list[str] | None = None
+) -> Any:
     """An ``after_step`` hook that samples every ``validation_every`` steps (0 = only at the end)."""
     every = int(run.hp.get("validation_every", 0))
-    prompts = validation_prompts(run)
+    prompts = run.hp.get("validation_prompts") or prompts or validation_prompts(run)
 
     def after_step(step: int) -> None:
         if every and step % every == 0 and step < total_steps:
@@ -183,3 +191,16 @@ def eval_indices(run: DiffusionRun, limit: int = 4) -> list[int]:
     """Up to ``limit`` training rows that share the first row's bucket (one batch, one size)."""
     first = run.buckets[0]
     return [i for i, bucket in enumerate(run.buckets) if bucket == first][:limit]
+
+
+def caption_loss(run: DiffusionRun, latents_for: Any, captions: list[str]) -> Any:
+    """A batch-loss function: denoise the rows' latents conditioned on their captions."""
+
+    def batch_loss(indices: list[int]) -> torch.Tensor:
+        latents = latents_for(indices)
+        cond = run.denoiser.encode_text([captions[i] for i in indices], run.device)
+        batch = run.noised(latents)
+        prediction = run.denoiser.predict(batch.noisy, batch.timesteps, cond)
+        return per_sample_loss(prediction, batch).mean()
+
+    return batch_loss
