@@ -45,3 +45,30 @@ def tiny_wan_pipeline(overrides: dict[str, Any]) -> Any:
         transformer=transformer,
         scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0),
     )
+
+
+def tiny_videomae(overrides: dict[str, Any], labels: list[str]) -> tuple[Any, Any]:
+    """A 2-layer, width-16 VideoMAE classifier on 4 frames of 16x16, with its image processor."""
+    from transformers import VideoMAEConfig, VideoMAEForVideoClassification, VideoMAEImageProcessorPil
+
+    sizes: dict[str, Any] = dict(
+        image_size=16,
+        patch_size=8,
+        num_frames=4,
+        tubelet_size=2,
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+    )
+    label_maps = dict(
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
+    )
+    config = VideoMAEConfig(**{**sizes, **overrides, **label_maps})
+    size = int(config.image_size)  # type: ignore[arg-type]
+    processor = VideoMAEImageProcessorPil(
+        size={"shortest_edge": size}, crop_size={"height": size, "width": size}
+    )
+    return VideoMAEForVideoClassification(config), processor
