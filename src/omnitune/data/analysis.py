@@ -208,7 +208,6 @@ def _describe(
     report.confidence = round(sum(d.confidence * len(s.rows) for s, d in used) / rows, 3)
     many = len(used) > 1
     report.evidence = [f"{s.path}: {e}" if many else e for s, d in used for e in d.evidence]
-    report.preview = analysis.records[:PREVIEW]
 
 
 def _measure(analysis: TextAnalysis, max_len: int | None) -> None:
@@ -219,6 +218,8 @@ def _measure(analysis: TextAnalysis, max_len: int | None) -> None:
     else:
         analysis.keys = [content_key(r) for r in analysis.records]
     analysis.repeats = exact_duplicates(analysis.keys)
+    distinct = (r for i, r in enumerate(analysis.records) if i not in analysis.repeats)
+    analysis.report.preview = [r for _, r in zip(range(PREVIEW), distinct, strict=False)]
     problems, origins = analysis.report.problems, analysis.origins
     for index, original in analysis.repeats.items():
         problems.append(
