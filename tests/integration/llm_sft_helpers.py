@@ -103,13 +103,14 @@ def make_context(
     stop_step: int | None = None,
     stop_reason: str = "pause",
     resume_from: Path | None = None,
+    base_model: str = BASE,
 ) -> tuple[RecipeContext, JsonlSink]:
     """A RecipeContext over ``root`` (data/, out/, checkpoints/, events.jsonl)."""
     data_dir = root / "data"
     if not (data_dir / "manifest.json").exists():
         write_dataset(data_dir, family)
     plan = TrainingPlan(
-        models=[ModelChoice(role="llm", base_model=BASE, method=Method(method), recipe="llm_sft")],
+        models=[ModelChoice(role="llm", base_model=base_model, method=Method(method), recipe="llm_sft")],
         training=Training(hyperparameters=hyperparameters),
     )
     sink = JsonlSink(root / "events.jsonl")

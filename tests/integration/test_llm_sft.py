@@ -63,8 +63,10 @@ def test_lora_chat_learns_logs_every_step_and_reloads(tmp_path: Path) -> None:
     assert _generate(merged, AutoTokenizer.from_pretrained(out / "merged"), "opposite of hot")
 
 
-def test_full_finetune_with_frozen_layers(tmp_path: Path) -> None:
+def test_full_finetune_with_frozen_layers_then_lora_on_the_result(tmp_path: Path) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from omnitune.recipes.llm.models import load_model_and_tokenizer
 
     hp = {**FAST, "learning_rate": 1e-2, "freeze_layers": 1, "max_steps": 40}
     ctx, sink = make_context(tmp_path, "full_finetune", hp)
@@ -77,6 +79,18 @@ def test_full_finetune_with_frozen_layers(tmp_path: Path) -> None:
     assert model.config.vocab_size == len(tokenizer)
     reply = _generate(model, tokenizer, "opposite of hot")
     assert reply.split("<|im_end|>")[0] in OPPOSITES.values(), reply  # it learned the answer format
+
+    # a trained directory is a pretrained base: LoRA on it loads weights and tokenizer from disk
+    second = tmp_path / "second"
+    second.mkdir()
+    hp = {**FAST, "learning_rate": 5e-3, "lora_r": 8, "max_steps": 10}
+    ctx, _ = make_context(second, "lora", hp, base_model=str(tmp_path / "out"))
+    ctx.data_dir = tmp_path / "data"
+    result = run_recipe(ctx)
+    assert result.metrics["eval_loss_after"] < result.metrics["eval_loss_before"], result.metrics
+    assert not (second / "out" / "base").exists() and not (second / "out" / "merged").exists()
+    adapted, _ = load_model_and_tokenizer(str(second / "out"))
+    assert type(adapted).__name__ == "PeftModelForCausalLM"
 
 
 def test_pretraining_from_scratch_on_text(tmp_path: Path) -> None:
