@@ -98,6 +98,7 @@ def test_split_is_deterministic_and_stable_when_records_are_added() -> None:
     assert set(validation) <= set(more_validation)
     assert len(split_indices(keys[:2], 0.1)[1]) == 1  # tiny sets still get one validation record
     assert split_indices(keys, 0.0)[1] == []
+    assert len(split_indices(keys[:3], 0.99)[0]) == 1  # training always keeps a record
     with pytest.raises(ValueError):
         split_indices(keys, 1.0)
 

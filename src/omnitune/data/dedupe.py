@@ -72,6 +72,7 @@ def near_duplicates(
     parent = list(range(len(texts)))
 
     def root(i: int) -> int:
+        """The representative of i's cluster (union-find with path halving)."""
         while parent[i] != i:
             parent[i] = parent[parent[i]]
             i = parent[i]

@@ -21,5 +21,7 @@ def split_indices(
     validation = [i for i, u in enumerate(units) if u < validation_fraction]
     if validation_fraction > 0 and not validation and len(keys) >= 2:
         validation = [min(range(len(keys)), key=units.__getitem__)]  # tiny sets still get one
+    if validation and len(validation) == len(keys):
+        validation.remove(max(validation, key=units.__getitem__))  # training needs at least one record
     chosen = set(validation)
     return [i for i in range(len(keys)) if i not in chosen], validation
