@@ -123,3 +123,8 @@ def open_mask(path: Path) -> Image.Image:
     with Image.open(path) as image:
         upright = ImageOps.exif_transpose(image)
         return to_rgb(upright if upright is not None else image).convert("L")
+
+
+def save_png(image: Image.Image, path: Path) -> None:
+    """Lossless PNG at zlib level 1: 3-5x faster to write than the default for ~10% more bytes."""
+    image.save(path, format="PNG", compress_level=1)

@@ -19,7 +19,7 @@ from omnitune.data.image_captions import (
     compose_caption,
     load_captioner,
 )
-from omnitune.data.image_checks import open_mask, open_rgb
+from omnitune.data.image_checks import open_mask, open_rgb, save_png
 from omnitune.data.image_sources import ImageItem
 from omnitune.data.manifest import DatasetManifest
 from omnitune.data.media_output import (
@@ -142,7 +142,7 @@ def _write_item(
     image = open_rgb(item.path)
     geometry = plan_geometry(image.size, target_size(image.size, resolution, buckets), crop, rng)
     name = f"{index:05d}.png"
-    geometry.apply(image).save(staging / "images" / name)
+    save_png(geometry.apply(image), staging / "images" / name)
     record: dict[str, Any] = {"file_name": f"images/{name}", "text": caption}
     if item.conditioning is not None:
         _save_pair(open_rgb(item.conditioning), image.size, geometry, staging / "conditioning" / name)
@@ -170,7 +170,7 @@ def _save_pair(
     """Control images and masks get the image's own geometry (after matching its size), pixel for pixel."""
     if pair.size != size:
         pair = pair.resize(size, resample)
-    geometry.apply(pair, resample).save(target)
+    save_png(geometry.apply(pair, resample), target)
 
 
 def _write_flipped(staging: Path, record: Record) -> Record:
@@ -180,7 +180,7 @@ def _write_flipped(staging: Path, record: Record) -> Record:
             source = staging / record[key]
             target = source.with_name(source.stem + "_flip.png")
             with Image.open(source) as image:
-                image.transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(target)
+                save_png(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT), target)
             flipped[key] = target.relative_to(staging).as_posix()
     return flipped
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from omnitune.data.audio_signal import write_wav
 from omnitune.data.image_buckets import plan_geometry
+from omnitune.data.image_checks import save_png
 from omnitune.data.manifest import DatasetManifest
 from omnitune.data.media_output import (
     MediaDataError,
@@ -142,11 +143,9 @@ def _write_clip(
         folder = staging / "videos" / name
         folder.mkdir(parents=True)
         for k, frame in enumerate(frames[w * count : (w + 1) * count]):
-            geometry.apply(
-                frame.resize((check.width, check.height))
-                if frame.size != (check.width, check.height)
-                else frame
-            ).save(folder / f"{k:03d}.png")
+            if frame.size != (check.width, check.height):
+                frame = frame.resize((check.width, check.height))
+            save_png(geometry.apply(frame), folder / f"{k:03d}.png")
         record: dict[str, Any] = {
             "video": f"videos/{name}/",
             "text": item.caption or "",
