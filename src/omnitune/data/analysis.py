@@ -19,6 +19,7 @@ from omnitune.data.tokens import TokenCounter, load_tokenizer
 from omnitune.types import DataFamily, Modality
 
 PREVIEW = 3
+EVIDENCE_FILES = 5
 
 
 @dataclass
@@ -206,8 +207,12 @@ def _describe(
     report.family = analysis.family
     rows = sum(len(s.rows) for s, _ in used) or 1
     report.confidence = round(sum(d.confidence * len(s.rows) for s, d in used) / rows, 3)
-    many = len(used) > 1
-    report.evidence = [f"{s.path}: {e}" if many else e for s, d in used for e in d.evidence]
+    if len(used) > EVIDENCE_FILES:  # a big folder: a tally, then the first files' evidence
+        tally = Counter(str(d.format) for _, d in used)
+        report.evidence = [f"{len(used)} files: " + ", ".join(f"{f} ({n})" for f, n in tally.most_common())]
+        used = used[:EVIDENCE_FILES]
+    many = len(found) > 1
+    report.evidence += [f"{s.path}: {e}" if many else e for s, d in used for e in d.evidence]
 
 
 def _measure(analysis: TextAnalysis, max_len: int | None) -> None:
