@@ -107,3 +107,27 @@ def test_cli_subprocess_prints_no_traceback_on_garbage(tmp_path: Path) -> None:
                          capture_output=True, text=True, check=False)  # fmt: skip
     assert out.returncode == 1
     assert "Traceback" not in out.stdout + out.stderr and "UTF-8" in out.stdout
+
+
+def test_prepare_dispatches_images_with_the_plans_resolution(tmp_path: Path) -> None:
+    from PIL import Image
+
+    source = tmp_path / "photos"
+    source.mkdir()
+    for i in range(3):
+        Image.new("RGB", (96, 80), (60 * i, 90, 40)).save(source / f"p{i}.png")
+        (source / f"p{i}.txt").write_text(f"a photo {i}")
+    plan = TrainingPlan(
+        capabilities=Capabilities(modality=Modality.IMAGE, quality=Quality(resolution="64x64")),
+        models=[ModelChoice(role="gen", base_model="x", method=Method.LORA, recipe="image_lora")],
+    )
+    (tmp_path / "plan.json").write_text(plan.to_json())
+    inspected = runner.invoke(app, ["data", "inspect", str(source), "--json"])
+    assert inspected.exit_code == 0 and json.loads(inspected.output)["modality"] == "image"
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["data", "prepare", str(source), "--out", str(out), "--plan",
+                                 str(tmp_path / "plan.json"), "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["modality"] == "image"
+    first = json.loads((out / "train.jsonl").read_text().splitlines()[0])
+    assert Image.open(out / first["file_name"]).size == (64, 64)
