@@ -51,8 +51,8 @@ def test_restarted_supervisor_adopts_live_workers_and_requeues_dead_ones(
     get_settings.cache_clear()
     data = write_linear_dataset(tmp_path / "data")
     survivor, victim = (
-        jobs.submit(linear_plan(), data_dir=data, max_steps=24, register=False,
-                    extra={"sleep_s": 0.3, "checkpoint_every": 2})
+        jobs.submit(linear_plan(), data_dir=data, max_steps=16, register=False,
+                    extra={"sleep_s": 0.25, "checkpoint_every": 2})
         for _ in range(2)
     )
     first = subprocess.Popen([sys.executable, "-m", "omnitune.runtime.supervisor"], start_new_session=True)
@@ -77,4 +77,4 @@ def test_restarted_supervisor_adopts_live_workers_and_requeues_dead_ones(
     assert len(_running_events(survivor)) == 1
     resumed = _running_events(victim)
     assert len(resumed) == 2 and "step-" in str(resumed[1]["resume_from"])
-    assert jobs.get(victim.id).step == jobs.get(survivor.id).step == 24
+    assert jobs.get(victim.id).step == jobs.get(survivor.id).step == 16

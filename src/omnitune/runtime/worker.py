@@ -81,6 +81,8 @@ def _run(spec: JobSpec, job_dir: JobDir) -> tuple[JobState, str, RecipeResult | 
     sink.emit("state", state=str(JobState.RUNNING), reason=f"worker pid {os.getpid()} {where}",
               resume_from=str(resume_from) if resume_from else None,
               pid=os.getpid(), pid_started_at=start_time(os.getpid()))
+    for alert in meter.new_alerts():
+        sink.emit("budget_alert", **alert)
     if meter.exhausted():
         return JobState.BUDGET_FROZEN, "budget already spent; resume with --budget", None
     from omnitune.recipes.registry import get_recipe
