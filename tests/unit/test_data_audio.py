@@ -196,3 +196,17 @@ def test_failures_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(MediaDataError, match="normalise"):
         prepare_audio(root, tmp_path / "out", normalise="rms")
     assert not (tmp_path / "out").exists()
+
+
+def test_mp3_and_stereo_target(tmp_path: Path) -> None:
+    root = tmp_path / "mp3"
+    write(root / "song.mp3", tone(1.0, rate=16000), rate=16000, format="MP3")
+    (root / "song.txt").write_text("la la", encoding="utf-8")
+    report = inspect_audio(root, channels=2)
+    assert report.usable and report.stats["formats"] == {"MP3": 1}
+    assert any("converted to 2 channels" in p.message for p in report.problems)
+    prepare_audio(root, tmp_path / "out", channels=2, validation_fraction=0)
+    data, rate = sf.read(
+        tmp_path / "out" / rows(tmp_path / "out" / "train.jsonl")[0]["audio"], always_2d=True
+    )
+    assert data.shape[1] == 2 and rate == 16000 and np.allclose(data[:, 0], data[:, 1])

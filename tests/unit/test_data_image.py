@@ -262,3 +262,25 @@ def test_missing_path_and_empty_folder_are_reported_not_raised(tmp_path: Path) -
     assert not inspect_images(tmp_path / "nope").usable
     report = inspect_images(tmp_path)
     assert not report.usable and "no images" in report.problems[0].message
+
+
+def test_metadata_columns_pair_conditioning_and_masks(tmp_path: Path) -> None:
+    root = tmp_path / "meta_pairs"
+    write_image(root / "img" / "a.png", size=(64, 64))
+    write_image(root / "edges" / "a.png", size=(64, 64), color=(255, 255, 255))
+    write_image(root / "holes" / "a.png", size=(64, 64), color=(0, 0, 0), mode="L")
+    row = {"file_name": "img/a.png", "text": "a", "conditioning_image": "edges/a.png", "mask": "holes/a.png"}
+    bad = {"file_name": "img/a.png", "text": "b", "conditioning_image": "edges/zz.png"}
+    (root / "metadata.jsonl").write_text(json.dumps(row) + "\n" + json.dumps(bad), encoding="utf-8")
+    report = inspect_images(root)
+    assert [(p.line, p.field) for p in report.problems if p.severity == "error"] == [
+        (2, "conditioning_image")
+    ]
+    out = tmp_path / "out"
+    prepare_images(root, out, resolution=32, validation_fraction=0)
+    record = json.loads((out / "train.jsonl").read_text().splitlines()[0])
+    assert (
+        record["conditioning_file_name"] == "conditioning/00000.png"
+        and record["mask_file_name"] == "masks/00000.png"
+    )
+    assert np.asarray(Image.open(out / record["conditioning_file_name"])).min() == 255

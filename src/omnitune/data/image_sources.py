@@ -8,6 +8,7 @@ from pathlib import Path
 from omnitune.data.media_metadata import (
     FILE_COLUMNS,
     TEXT_COLUMNS,
+    MetadataRow,
     MetadataTable,
     find_metadata,
     read_metadata,
@@ -132,10 +133,11 @@ def _from_metadata(layout: ImageLayout, table: MetadataTable) -> None:
             continue
         item = ImageItem(image, rel, caption=text_value(row.values.get(text_col)) if text_col else None)
         item.label = text_value(row.values.get(label_col)) if label_col else None
-        for column, attr in ((cond_col, "conditioning"), (mask_col, "mask")):
-            _metadata_pair(layout, row, name, column, item, attr)
-        layout.items.append(item)
-    listed = {i.path.resolve() for i in layout.items}
+        pairs = ((cond_col, "conditioning"), (mask_col, "mask"))
+        pairs_ok = [_metadata_pair(layout, row, name, col, item, attr) for col, attr in pairs]
+        if all(pairs_ok):  # a row whose control image or mask is missing would train on the wrong pair
+            layout.items.append(item)
+    listed = {p.resolve() for i in layout.items for p in (i.path, i.conditioning, i.mask) if p is not None}
     for image in list_images(layout.root):
         if image.resolve() not in listed:
             layout.problems.append(
@@ -149,20 +151,18 @@ def _from_metadata(layout: ImageLayout, table: MetadataTable) -> None:
 
 
 def _metadata_pair(
-    layout: ImageLayout, row, name: str, column: str | None, item: ImageItem, attr: str
-) -> None:
+    layout: ImageLayout, row: MetadataRow, name: str, column: str | None, item: ImageItem, attr: str
+) -> bool:
     value = text_value(row.values.get(column)) if column else None
     if not value:
-        return
+        return True
     target = layout.root / value
     if is_image(target):
         setattr(item, attr, target)
-    else:
-        layout.problems.append(
-            row.problem(
-                name, column, f"{value} does not exist or is not an image", f"fix the {attr} image path"
-            )
-        )
+        return True
+    message = f"{value} does not exist or is not an image"
+    layout.problems.append(row.problem(name, column, message, f"fix the {attr} image path"))
+    return False
 
 
 def _from_folder(layout: ImageLayout) -> None:
