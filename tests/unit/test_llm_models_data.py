@@ -50,6 +50,8 @@ def test_pack_cuts_full_blocks_and_batches_are_seeded() -> None:
     examples = [data.Example(list(range(n)), list(range(n))) for n in (5, 7, 9)]
     blocks = data.pack(examples, 4)
     assert [len(b.input_ids) for b in blocks] == [4] * 5
+    assert blocks[1].position_ids == [0, 0, 1, 2]  # row start, then the second document starts
+    assert blocks[1].labels == [4, data.IGNORE_INDEX, 1, 2]
     lengths = [3, 9, 1, 7, 5, 2, 8, 4]
     first = data.epoch_batches(lengths, 2, seed=1, epoch=0)
     assert first == data.epoch_batches(lengths, 2, seed=1, epoch=0)
@@ -97,3 +99,20 @@ def test_non_sft_family_is_refused_with_the_file(tmp_path: Path) -> None:
     (tmp_path / "train.jsonl").write_text("{not json\n")
     with pytest.raises(ValueError, match=r"train\.jsonl:1: not valid JSON"):
         data.read_records(tmp_path, "train")
+
+
+def test_packed_rows_do_not_attend_across_documents() -> None:
+    import torch
+
+    model, tokenizer = load_model_and_tokenizer("omnitune/tiny-llama")
+    first, second = tokenizer("first document here")["input_ids"], tokenizer("and a second one")["input_ids"]
+    packed = data.pack([data.Example(first, first), data.Example(second, second)], len(first) + len(second))
+    batch = data.collate(packed, pad_id=0)
+    assert "attention_mask" not in batch
+    model.eval()
+    with torch.no_grad():
+        together = model(**batch, use_cache=False).logits
+        alone = model(input_ids=torch.tensor([second])).logits
+    assert torch.allclose(together[0, len(first) :], alone[0], atol=1e-5)
+    padded = data.collate([*packed, data.Example(second, second, list(range(len(second))))], pad_id=0)
+    assert padded["position_ids"][1, len(second)] == 0  # the padding is a document of its own

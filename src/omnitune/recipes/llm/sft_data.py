@@ -30,6 +30,8 @@ class Example:
 
     input_ids: list[int]
     labels: list[int]
+    # set on packed blocks: restarts at 0 for each document, so attention stays within documents
+    position_ids: list[int] | None = None
 
     @property
     def loss_tokens(self) -> int:
@@ -143,10 +145,22 @@ def encode_records(
 
 
 def pack(examples: list[Example], block: int) -> list[Example]:
-    """Concatenate sequences and cut them into ``block``-token pieces (no padding is wasted)."""
+    """Concatenate sequences into ``block``-token rows, padding-free.
+
+    Position ids restart at every document (and row) start, which transformers turns into a
+    block-diagonal causal mask: no token attends across documents. The first token of each
+    document is not predicted from the previous one.
+    """
     ids = [tok for e in examples for tok in e.input_ids]
-    labels = [lab for e in examples for lab in e.labels]
-    blocks = [Example(ids[i : i + block], labels[i : i + block]) for i in range(0, len(ids), block)]
+    labels = [IGNORE_INDEX if i == 0 else lab for e in examples for i, lab in enumerate(e.labels)]
+    starts = [i == 0 for e in examples for i in range(len(e.input_ids))]
+    blocks = []
+    for begin in range(0, len(ids), block):
+        positions, position = [], 0
+        for offset, is_start in enumerate(starts[begin : begin + block]):
+            position = 0 if is_start or offset == 0 else position + 1
+            positions.append(position)
+        blocks.append(Example(ids[begin : begin + block], labels[begin : begin + block], positions))
     full = [b for b in blocks if len(b.input_ids) == block]
     return full or [b for b in blocks if b.loss_tokens > 0]
 
@@ -172,16 +186,26 @@ def epoch_batches(
 
 
 def collate(examples: list[Example], pad_id: int) -> dict[str, torch.Tensor]:
-    """Right-pad a batch to its longest sequence (length bucketing keeps that short)."""
+    """Right-pad a batch to its longest sequence (length bucketing keeps that short).
+
+    Packed rows carry ``position_ids`` and no attention mask; any padding is then a document of
+    its own (positions from 0, no labels), so it is never attended to from real tokens.
+    """
     import torch
 
     width = max(len(e.input_ids) for e in examples)
     ids = torch.full((len(examples), width), pad_id, dtype=torch.long)
     labels = torch.full((len(examples), width), IGNORE_INDEX, dtype=torch.long)
     mask = torch.zeros((len(examples), width), dtype=torch.long)
+    positions = torch.zeros((len(examples), width), dtype=torch.long)
     for row, e in enumerate(examples):
         n = len(e.input_ids)
         ids[row, :n] = torch.tensor(e.input_ids)
         labels[row, :n] = torch.tensor(e.labels)
         mask[row, :n] = 1
+        if e.position_ids is not None:
+            positions[row, :n] = torch.tensor(e.position_ids)
+            positions[row, n:] = torch.arange(width - n)
+    if all(e.position_ids is not None for e in examples):
+        return {"input_ids": ids, "position_ids": positions, "labels": labels}
     return {"input_ids": ids, "attention_mask": mask, "labels": labels}

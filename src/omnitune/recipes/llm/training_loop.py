@@ -58,7 +58,9 @@ def causal_lm_loss(model: Any, batch: Batch, items: int) -> torch.Tensor:
     """Summed token cross-entropy divided by the step's predicted tokens (exact over accumulation)."""
     import torch
 
-    return model(**batch, num_items_in_batch=torch.tensor(items, device=batch["input_ids"].device)).loss
+    items_tensor = torch.tensor(items, device=batch["input_ids"].device)
+    # no KV cache in training: it is wasted memory, and it turns off packed-sequence masking
+    return model(**batch, use_cache=False, num_items_in_batch=items_tensor).loss
 
 
 def predicted_tokens(batch: Batch) -> int:
