@@ -22,6 +22,7 @@ RECIPES: dict[str, str] = {
     "image_dreambooth": "omnitune.recipes.image.dreambooth:ImageDreamBoothRecipe",
     "image_textual_inversion": "omnitune.recipes.image.textual_inversion:ImageTextualInversionRecipe",
     "image_controlnet": "omnitune.recipes.image.controlnet:ImageControlNetRecipe",
+    "image_classification": "omnitune.recipes.image.classification:ImageClassificationRecipe",
     "llm_sft": "omnitune.recipes.llm.sft:SFTRecipe",
     "text_classification": "omnitune.recipes.text.classification:TextClassificationRecipe",
     "text_embeddings": "omnitune.recipes.text.embeddings:TextEmbeddingsRecipe",

@@ -126,3 +126,30 @@ def load_diffusion_pipeline(ctx: RecipeContext, dtype: torch.dtype = torch.float
             f"could not load diffusion pipeline {ref!r}{hint}: {exc}. Offline, use a catalog entry "
             "with from_config or a local directory saved with `pipeline.save_pretrained`."
         ) from exc
+
+
+VIT_DEFAULTS: dict[str, Any] = {
+    "image_size": 32,
+    "patch_size": 8,
+    "hidden_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "intermediate_size": 64,
+}
+
+
+def build_tiny_vit(config: dict[str, Any], labels: list[str]) -> tuple[Any, Any]:
+    """A random-weight ViT classifier for ``labels`` and its image processor, built in memory."""
+    from transformers import ViTConfig, ViTForImageClassification
+    from transformers.models.vit.image_processing_pil_vit import ViTImageProcessorPil
+
+    values = {**VIT_DEFAULTS, **{k: v for k, v in config.items() if k != "pipeline"}}
+    label_maps: dict[str, Any] = {
+        "id2label": dict(enumerate(labels)),
+        "label2id": {label: i for i, label in enumerate(labels)},
+    }
+    vit_config = ViTConfig(**values, **label_maps)
+    size = int(values["image_size"])
+    # The PIL processor: the default ViTImageProcessor needs torchvision, which this stack avoids.
+    processor = ViTImageProcessorPil(size={"height": size, "width": size})
+    return ViTForImageClassification(vit_config), processor
