@@ -116,3 +116,17 @@ def test_packed_rows_do_not_attend_across_documents() -> None:
     assert torch.allclose(together[0, len(first) :], alone[0], atol=1e-5)
     padded = data.collate([*packed, data.Example(second, second, list(range(len(second))))], pad_id=0)
     assert padded["position_ids"][1, len(second)] == 0  # the padding is a document of its own
+
+
+def test_cuda_only_settings_stay_off_on_cpu_and_qlora_names_what_it_needs() -> None:
+    import importlib.util
+
+    from omnitune.recipes.llm.finetuning import qlora_model_kwargs, speed_up_for_cuda, use_bf16
+
+    model, _ = load_model_and_tokenizer("omnitune/tiny-llama")
+    assert speed_up_for_cuda(model, "cpu", {}) == [] and not use_bf16("cpu", {})
+    with pytest.raises(ValueError, match="needs a CUDA GPU"):
+        qlora_model_kwargs("cpu")
+    if importlib.util.find_spec("bitsandbytes") is None:
+        with pytest.raises(ValueError, match=r"omnitune\[gpu\]"):
+            qlora_model_kwargs("cuda")
