@@ -28,8 +28,15 @@ def list_models(
     for header in ("ID", "MODALITY", "PARAMS (B)", "RECIPE", "MIN GB", "LICENSE", "TRAINABLE"):
         table.add_column(header, no_wrap=header == "ID")
     for m in models:
-        table.add_row(m.id, m.modality.value, f"{m.params_b:g}", m.recipe.value, f"{m.min_vram_gb:g}", m.license,
-                      "yes" if m.trainable else f"no -> {m.nearest_trainable or 'use pretrained'}")
+        table.add_row(
+            m.id,
+            m.modality.value,
+            f"{m.params_b:g}",
+            m.recipe.value,
+            f"{m.min_vram_gb:g}",
+            m.license,
+            "yes" if m.trainable else f"no -> {m.nearest_trainable or 'use pretrained'}",
+        )
     console.print(table)
 
 

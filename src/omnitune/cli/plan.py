@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -26,8 +27,15 @@ def plan_command(
     """Turn a plain-English training goal into a typed, reviewable training plan."""
     from omnitune.plan import build_plan
 
-    options = {"preset": preset, "gpu": gpu, "budget_usd": budget, "data_path": data,
-               "base_model": base_model, "method": method, "llm": llm}
+    options: dict[str, Any] = {
+        "preset": preset,
+        "gpu": gpu,
+        "budget_usd": budget,
+        "data_path": data,
+        "base_model": base_model,
+        "method": method,
+        "llm": llm,
+    }
     try:
         if batch is not None:
             _batch(batch, as_json, options)
@@ -46,7 +54,7 @@ def plan_command(
         render_plan(plan, console)
 
 
-def _batch(path: Path, as_json: bool, options: dict[str, object]) -> None:
+def _batch(path: Path, as_json: bool, options: dict[str, Any]) -> None:
     """One plan per input line, in order, in this one warm process."""
     from omnitune.plan import build_plan
     from omnitune.plan.render import render_plan

@@ -211,7 +211,7 @@ def _model_choice(s: StagePlan) -> ModelChoice:
     return ModelChoice(
         role=s.role,
         base_model=s.choice.model.id,
-        method=s.choice.method,
+        method=s.method,
         recipe=s.choice.recipe.value,
         peak_vram_gb=s.fit.peak_gb,
         estimated_hours=s.hours,

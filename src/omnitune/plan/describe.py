@@ -14,6 +14,7 @@ _STYLE = re.compile(
     r"anime|cinematic|photorealistic|minimalist|orchestral|lo-fi)\b",
     re.I,
 )
+_SUBJECT = re.compile(r"\b(?:my|our) (?:company's |own )?([a-z]+)\b", re.I)
 _OUTPUTS = {
     Modality.LLM: ["text"],
     Modality.IMAGE: ["png"],
@@ -84,6 +85,8 @@ def quality_overrides(it: Interpretation) -> dict[str, Any]:
         out["sample_rate"] = q.sample_rate
     if q.fps and it.modality is Modality.VIDEO:
         out["fps"] = q.fps
+    if Task.SUBJECT_DRIVEN in it.tasks and (m := _SUBJECT.search(it.text)):
+        out["instance_prompt"] = f"a photo of sks {m.group(1).lower()}"
     return out
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 
 from omnitune.plan.interpreter import Interpretation
 from omnitune.plan.stages import StagePlan, StageRequest, plan_stage
@@ -59,25 +60,23 @@ def _frontier(it: Interpretation, stages: list[StagePlan], out: Review) -> None:
 def _memory(stage: StagePlan, req: StageRequest, out: Review) -> None:
     if stage.fit.fits:
         return
-    what = f"{stage.choice.method.value} of {stage.choice.model.name} ({stage.choice.model.params_b:g}B)"
+    model = stage.choice.model
+    what = f"{stage.method.value} of {model.name} ({model.params_b:g}B)"
     have = f"{stage.gpu_count}x {stage.gpu.name}" if stage.gpu.id != "cpu" else "this CPU"
     alternatives = []
-    if req.gpu:
-        roomy = plan_stage(StageRequest(**{**req.__dict__, "gpu": None}))
-        if roomy.fit.fits:
-            alternatives.append(
-                f"rent {roomy.gpu.name} ({roomy.provider}, ~${roomy.cost:g}) for the same model"
-            )
-    lighter = plan_stage(StageRequest(**{**req.__dict__, "method": None}))
-    if lighter.fit.fits and lighter.choice.method != stage.choice.method:
+    shards = math.ceil(stage.fit.peak_gb / (80 * 0.9))
+    if shards > 1:
+        alternatives.append(f"shard the {what} across {shards}x H100 80GB with FSDP / DeepSpeed ZeRO-3")
+    lighter = plan_stage(replace(req, method=None, gpu=None))
+    if lighter.fit.fits and lighter.method != stage.method:
         alternatives.append(
-            f"{lighter.choice.method.value} of the same model fits {lighter.gpu.name} "
-            f"(~{lighter.fit.peak_gb:g} GB)"
+            f"{lighter.method.value} of {lighter.choice.model.name} on {lighter.gpu.name} "
+            f"(~{lighter.fit.peak_gb:g} GB, ~${lighter.cost:g})"
         )
-    small = plan_stage(StageRequest(**{**req.__dict__, "base_model": None, "method": None}))
+    small = plan_stage(replace(req, base_model=None, method=None, size_b=None))
     if small.fit.fits:
         alternatives.append(
-            f"{small.choice.method.value} of {small.choice.model.name} fits {small.gpu.name} "
+            f"{small.method.value} of {small.choice.model.name} fits {small.gpu.name} "
             f"(~{small.fit.peak_gb:g} GB)"
         )
     out.unrealistic(

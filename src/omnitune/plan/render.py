@@ -20,15 +20,15 @@ def _kv(title: str, values: dict[str, object]) -> Table:
     return table
 
 
-def _models(plan: TrainingPlan) -> Table:
-    table = Table(title="Models", title_justify="left")
-    for header in ("role", "base model", "method", "recipe", "peak GB", "hours", "alternatives"):
-        table.add_column(header)
+def _models(plan: TrainingPlan) -> Text:
+    text = Text("Models\n", style="bold")
     for m in plan.models:
-        alts = ", ".join(a.model_id for a in m.alternatives[:3])
-        table.add_row(m.role, m.base_model, m.method.value, m.recipe, f"{m.peak_vram_gb:g}",
-                      f"{m.estimated_hours:g}", alts)
-    return table
+        text.append(f"  {m.role}: ", style="cyan")
+        text.append(f"{m.base_model}", style="bold")
+        text.append(f"  {m.method.value} via {m.recipe}, ~{m.peak_vram_gb:g} GB, ~{m.estimated_hours:g} h\n")
+        for alt in m.alternatives[:3]:
+            text.append(f"      or {alt.model_id}: {alt.reason}\n", style="dim")
+    return text
 
 
 def _steps(plan: TrainingPlan) -> Table:
@@ -36,7 +36,9 @@ def _steps(plan: TrainingPlan) -> Table:
     for header in ("#", "kind", "step", "min", "after"):
         table.add_column(header)
     for s in plan.steps:
-        table.add_row(str(s.n), s.kind.value, s.name, f"{s.estimated_minutes:g}", ",".join(map(str, s.depends_on)))
+        table.add_row(
+            str(s.n), s.kind.value, s.name, f"{s.estimated_minutes:g}", ",".join(map(str, s.depends_on))
+        )
     return table
 
 
@@ -50,34 +52,61 @@ def _bullets(title: str, items: list[str], style: str) -> Text:
 def render_plan(plan: TrainingPlan, console: Console) -> None:
     """Print the plan: what, which models, how, how much, and what to watch."""
     caps = plan.capabilities
-    head = _kv("Plan " + plan.id, {
-        "request": plan.request, "interpreter": plan.interpreter, "summary": plan.intent.summary,
-        "modality": caps.modality.value if caps.modality else "unknown",
-        "tasks": ", ".join(t.value for t in caps.tasks), "references": ", ".join(plan.intent.references),
-        "constraints": "; ".join(plan.intent.constraints),
-        "quality": ", ".join(f"{k}={v}" for k, v in caps.quality.model_dump(exclude_none=True).items()),
-    })
+    head = _kv(
+        "Plan " + plan.id,
+        {
+            "request": plan.request,
+            "interpreter": plan.interpreter,
+            "summary": plan.intent.summary,
+            "modality": caps.modality.value if caps.modality else "unknown",
+            "tasks": ", ".join(t.value for t in caps.tasks),
+            "references": ", ".join(plan.intent.references),
+            "constraints": "; ".join(plan.intent.constraints),
+            "quality": ", ".join(f"{k}={v}" for k, v in caps.quality.model_dump(exclude_none=True).items()),
+        },
+    )
     parts: list[object] = [head]
     if plan.models:
         est = plan.estimates
         parts += [
             _models(plan),
             _kv("Pipeline", {"type": plan.pipeline.type.value, "how": plan.pipeline.description}),
-            _kv("Data", {"kind": plan.data.kind, "format": plan.data.format, "path": plan.data.path,
-                         "found": plan.data.found_samples,
-                         "samples": f"{plan.data.min_samples}+ (recommended {plan.data.recommended_samples}+)"}),
-            _kv("Training", {"preset": plan.training.preset.value,
-                             "gpu": f"{plan.training.gpu.count}x {plan.training.gpu.type}",
-                             **{k: v for k, v in plan.training.hyperparameters.items()}}),
-            _kv("Estimates", {"peak VRAM": f"{est.peak_vram_gb:g} GB", "GPU hours": f"{est.gpu_hours:g}",
-                              "cost": f"${est.cost_usd.total:g} (gpu ${est.cost_usd.gpu:g}, "
-                                      f"storage ${est.cost_usd.storage:g})"}),
+            _kv(
+                "Data",
+                {
+                    "kind": plan.data.kind,
+                    "format": plan.data.format,
+                    "path": plan.data.path,
+                    "found": plan.data.found_samples,
+                    "samples": f"{plan.data.min_samples}+ (recommended {plan.data.recommended_samples}+)",
+                },
+            ),
+            _kv(
+                "Training",
+                {
+                    "preset": plan.training.preset.value,
+                    "gpu": f"{plan.training.gpu.count}x {plan.training.gpu.type}",
+                    **{k: v for k, v in plan.training.hyperparameters.items()},
+                },
+            ),
+            _kv(
+                "Estimates",
+                {
+                    "peak VRAM": f"{est.peak_vram_gb:g} GB",
+                    "GPU hours": f"{est.gpu_hours:g}",
+                    "cost": f"${est.cost_usd.total:g} (gpu ${est.cost_usd.gpu:g}, "
+                    f"storage ${est.cost_usd.storage:g})",
+                },
+            ),
             _steps(plan),
         ]
-    for title, items, style in (("Adjustments", plan.training.adjustments, "blue"),
-                                ("Warnings", plan.warnings, "yellow"), ("Alternatives", plan.alternatives, "green"),
-                                ("Questions", plan.questions, "magenta"),
-                                ("Problems", plan.feasibility.problems, "red")):
+    for title, items, style in (
+        ("Adjustments", plan.training.adjustments, "blue"),
+        ("Warnings", plan.warnings, "yellow"),
+        ("Alternatives", plan.alternatives, "green"),
+        ("Questions", plan.questions, "magenta"),
+        ("Problems", plan.feasibility.problems, "red"),
+    ):
         if items:
             parts.append(_bullets(title, items, style))
     ok = "[green]feasible[/green]" if plan.feasibility.ok else "[red]not feasible as written[/red]"

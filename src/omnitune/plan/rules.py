@@ -74,7 +74,7 @@ def _sized(ids: tuple[str, ...], tail: str, catalog: dict) -> str:
     if m := _SIZE.match(tail):
         size = float(m.group(1)) / (1000 if m.group(2).lower() == "m" else 1)
         return min(ids, key=lambda i: abs(catalog[i].params_b - size))
-    words = set(_WORD.findall(tail.lower())[:3])
+    words = set(re.findall(r"[a-z0-9.]+", tail.lower())[:4])
     for word in _SIZE_WORDS:
         if word in words:
             for ident in ids:

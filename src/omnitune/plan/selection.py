@@ -54,7 +54,11 @@ def choose_model(
 ) -> Choice:
     """The best catalog model for ``task``; a named base model always wins."""
     if base_model:
-        return _named(load_models()[base_model], task, method)
+        named = _named(load_models()[base_model], task, method)
+        others = [m for m in candidates(task) if m.id != base_model and m.trainable]
+        others.sort(key=lambda m: _rank(m, task, named.model.params_b, None))
+        named.alternatives += [(m.id, _reason(m, named.model)) for m in others[:3]]
+        return named
     pool = candidates(task) or [m for m in load_models().values() if modality_of(task) is m.modality]
     if method:
         supported = [m for m in pool if recipe_for(m, method)]

@@ -29,6 +29,11 @@ class StagePlan:
     depends_on: list[str] = field(default_factory=list)
 
     @property
+    def method(self) -> Method:
+        """The method after fitting (LoRA may have become QLoRA)."""
+        return self.fit.method
+
+    @property
     def cost(self) -> float:
         """GPU cost of this stage in USD."""
         return round(self.hours * self.hourly_usd, 2)

@@ -49,7 +49,7 @@ def build_steps(stages: list[StagePlan], multi: bool) -> list[Step]:
         train_steps[s.name] = add(
             f"train {s.name}",
             StepKind.TRAIN,
-            f"{s.choice.method.value} of {model.id} with recipe {s.choice.recipe.value} on "
+            f"{s.method.value} of {model.id} with recipe {s.choice.recipe.value} on "
             f"{s.gpu_count}x {s.gpu.id}",
             s.hours * 60,
             deps,
