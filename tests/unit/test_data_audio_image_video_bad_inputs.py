@@ -66,3 +66,22 @@ def test_preparing_again_replaces_a_prepared_directory_atomically(tmp_path: Path
     assert second.content_hash != first.content_hash
     assert DatasetManifest.read(out).content_hash == second.content_hash
     assert not list(tmp_path.glob(".out*"))
+
+
+@pytest.mark.parametrize(
+    ("prepare", "options", "message"),
+    [
+        (prepare_images, {"crop": "middle"}, "crop"),
+        (prepare_images, {"validation_fraction": 1.5}, "validation_fraction"),
+        (prepare_audio, {"channels": 6}, "channels"),
+        (prepare_audio, {"normalise": "rms"}, "normalise"),
+        (prepare_videos, {"resolution": [4, 64]}, "resolution"),
+        (prepare_videos, {"fps": 0}, "fps"),
+    ],
+)
+def test_bad_options_are_refused_before_any_work(
+    prepare, options, message: str, junk: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(DataError, match=message):
+        prepare(junk, tmp_path / "out", **options)
+    assert not (tmp_path / "out").exists()

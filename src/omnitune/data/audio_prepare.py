@@ -31,6 +31,7 @@ from omnitune.data.manifest import DatasetManifest
 from omnitune.data.media_output import (
     MediaDataError,
     Record,
+    check_options,
     check_paths,
     finish_prepared,
     split_by_group,
@@ -64,6 +65,12 @@ def prepare_audio(
         raise MediaDataError(
             f"normalise={normalise!r}, text_kind={text_kind!r}: expected "
             "normalise in peak|loudness|None and text_kind in transcript|description"
+        )
+    check_options(validation_fraction=validation_fraction)
+    if sample_rate < 1000 or channels not in (1, 2) or not 0 < min_s <= max_s:
+        raise MediaDataError(
+            f"sample_rate={sample_rate}, channels={channels}, min_s={min_s}, max_s={max_s}: "
+            "expected sample_rate >= 1000, channels 1 or 2, 0 < min_s <= max_s"
         )
     check_paths(path, out_dir)
     limits = AudioLimits(sample_rate, channels, min_s, max_s, segment_s)

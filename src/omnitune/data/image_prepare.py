@@ -25,6 +25,7 @@ from omnitune.data.manifest import DatasetManifest
 from omnitune.data.media_output import (
     MediaDataError,
     Record,
+    check_options,
     check_paths,
     finish_prepared,
     split_by_group,
@@ -53,6 +54,7 @@ def prepare_images(
 ) -> DatasetManifest:
     """Convert an image dataset into `images/*.png` + `train.jsonl`/`validation.jsonl` + manifest."""
     path, out_dir = Path(path), Path(out_dir)
+    check_options(validation_fraction=validation_fraction, crop=crop, size=(resolution, resolution))
     check_paths(path, out_dir)
     result = assess_images(path)
     if not result.good:

@@ -52,6 +52,26 @@ def check_paths(source: Path, out_dir: Path) -> None:
         )
 
 
+def check_options(
+    *, validation_fraction: float, crop: str | None = None, size: tuple[int, int] | None = None
+) -> None:
+    """Refuse option values that would fail later in a library call, with the allowed range."""
+    if not 0 <= validation_fraction < 1:
+        raise MediaDataError(f"validation_fraction={validation_fraction}: expected 0 <= value < 1")
+    if crop is not None and crop not in ("center", "random"):
+        raise MediaDataError(f"crop={crop!r}: expected 'center' or 'random'")
+    if size is not None and min(size) < 8:
+        raise MediaDataError(f"resolution={size}: expected at least 8 pixels per side")
+
+
+def as_size(resolution: int | tuple[int, int] | list[int]) -> tuple[int, int]:
+    """An int side or a (width, height) pair (JSON gives a list) as a (width, height) tuple."""
+    if isinstance(resolution, int):
+        return resolution, resolution
+    width, height = (int(v) for v in resolution)
+    return width, height
+
+
 @contextmanager
 def staged_output(out_dir: Path) -> Iterator[Path]:
     """Yield a fresh staging directory; publish it as ``out_dir`` only if the block succeeds."""

@@ -13,6 +13,8 @@ from omnitune.data.manifest import DatasetManifest
 from omnitune.data.media_output import (
     MediaDataError,
     Record,
+    as_size,
+    check_options,
     check_paths,
     finish_prepared,
     split_by_group,
@@ -31,7 +33,7 @@ def prepare_videos(
     *,
     fps: float = 8,
     num_frames: int = 16,
-    resolution: tuple[int, int] = (64, 64),
+    resolution: int | tuple[int, int] = (64, 64),
     crop: str = "center",
     clips_per_video: int = 1,
     extract_audio: bool = False,
@@ -49,6 +51,8 @@ def prepare_videos(
         raise MediaDataError(
             f"fps={fps}, num_frames={num_frames}, clips_per_video={clips_per_video}: must be positive"
         )
+    resolution = as_size(resolution)
+    check_options(validation_fraction=validation_fraction, crop=crop, size=resolution)
     check_paths(path, out_dir)
     result = assess_videos(path, fps=fps, num_frames=num_frames)
     if not result.good:
