@@ -48,8 +48,8 @@ def hyperparameters(ctx: RecipeContext, defaults: dict[str, Any]) -> dict[str, A
     return {**defaults, **ctx.hyperparameters}
 
 
-def training_arguments(ctx: RecipeContext, hp: dict[str, Any], **overrides: Any) -> Any:
-    """``TrainingArguments`` from the plan: one log line per step, checkpoints only through run_trainer."""
+def training_arguments(ctx: RecipeContext, hp: dict[str, Any], args_cls: Any = None, **overrides: Any) -> Any:
+    """``TrainingArguments`` (or ``args_cls``, e.g. trl's SFTConfig) from the plan: a log line per step."""
     from transformers import TrainingArguments
 
     on_cuda = ctx.device.startswith("cuda")
@@ -78,7 +78,7 @@ def training_arguments(ctx: RecipeContext, hp: dict[str, Any], **overrides: Any)
         dataloader_num_workers=0,
     )
     values.update(overrides)
-    return TrainingArguments(**values)
+    return (args_cls or TrainingArguments)(**values)
 
 
 def uses_lora(ctx: RecipeContext) -> bool:
