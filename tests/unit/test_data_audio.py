@@ -210,3 +210,26 @@ def test_mp3_and_stereo_target(tmp_path: Path) -> None:
         tmp_path / "out" / rows(tmp_path / "out" / "train.jsonl")[0]["audio"], always_2d=True
     )
     assert data.shape[1] == 2 and rate == 16000 and np.allclose(data[:, 0], data[:, 1])
+
+
+def test_srt_and_vtt_sidecars_give_aligned_clips(tmp_path: Path) -> None:
+    root = tmp_path / "subs"
+    write(root / "a.wav", np.concatenate([tone(1.0, 300), tone(1.0, 500)]).astype(np.float32))
+    (root / "a.srt").write_text(
+        "1\n00:00:00,000 --> 00:00:01,000\n<i>hello</i>\nthere\n\n2\n00:00:01,000 --> 00:00:02,000\nworld\n\n"
+        "3\n00:00:xx --> 00:00:03,000\nbroken\n",
+        encoding="utf-8",
+    )
+    write(root / "b.wav", tone(1.0, 700))
+    (root / "b.vtt").write_text("WEBVTT\n\n00:00.000 --> 00:00.800\nshort cue\n", encoding="utf-8")
+    report = inspect_audio(root)
+    assert report.format == "audiofolder-subtitles"
+    bad = [p for p in report.problems if p.severity == "error"]
+    assert [(p.file, p.line) for p in bad] == [("a.srt", 11)]
+    prepare_audio(root, tmp_path / "out", sample_rate=RATE, trim_silence=False, validation_fraction=0)
+    clips = rows(tmp_path / "out" / "train.jsonl")
+    assert [(c["source"], c["text"], c["duration_s"]) for c in clips] == [
+        ("a.wav", "hello there", 1.0),
+        ("a.wav", "world", 1.0),
+        ("b.wav", "short cue", 0.8),
+    ]

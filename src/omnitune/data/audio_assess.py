@@ -158,12 +158,12 @@ def _span_problems(item: AudioItem, check: AudioCheck) -> list[Problem]:
             where = span.where
             found.append(
                 Problem(
-                    file=item.rel,
+                    file=span.source or item.rel,
                     field="start",
                     line=where.line if where else None,
                     row=where.row if where else None,
                     message=f"span {span.start}-{span.end}s: empty or past the end ({check.duration:.2f}s)",
-                    hint="fix the start/end times in the metadata",
+                    hint="fix the start/end times",
                 )
             )
     return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from omnitune.data.audio_subtitles import parse_subtitles, subtitle_sidecar
 from omnitune.data.media_metadata import (
     FILE_COLUMNS,
     TEXT_COLUMNS,
@@ -30,6 +31,7 @@ class Span:
     text: str
     speaker: str | None = None
     where: MetadataRow | None = None
+    source: str | None = None  # the file the timing came from, when not the metadata table
 
 
 @dataclass
@@ -101,10 +103,16 @@ def _from_folder(layout: AudioLayout) -> None:
     root = layout.root
     files = list_audio(root)
     for path in files:
-        layout.items.append(AudioItem(path, relative(path, root), text=_sidecar(layout, path)))
+        item = AudioItem(path, relative(path, root), text=_sidecar(layout, path))
+        _subtitles(layout, item)
+        layout.items.append(item)
     transcribed = sum(i.text is not None for i in layout.items)
+    subtitled = sum(bool(i.spans) for i in layout.items)
     top = {Path(i.rel).parts[0] for i in layout.items if len(Path(i.rel).parts) > 1}
-    if transcribed:
+    if subtitled:
+        layout.format = "audiofolder-subtitles"
+        layout.evidence.append(f"{subtitled} of {len(files)} files have timed .srt/.vtt transcripts")
+    elif transcribed:
         layout.format = "audiofolder-transcripts"
         layout.evidence.append(f"{transcribed} of {len(files)} files have a same-name .txt transcript")
     elif len(top) >= 2 and all(len(Path(i.rel).parts) > 1 for i in layout.items):
@@ -114,6 +122,23 @@ def _from_folder(layout: AudioLayout) -> None:
             item.label = Path(item.rel).parts[0]
     else:
         layout.evidence.append(f"{len(files)} audio files without transcripts")
+
+
+def _subtitles(layout: AudioLayout, item: AudioItem) -> None:
+    """Timed cues from a same-name .srt/.vtt become the item's spans."""
+    sidecar = subtitle_sidecar(item.path)
+    if sidecar is None:
+        return
+    rel = relative(sidecar, layout.root)
+    text, reason = read_text_file(sidecar)
+    if text is None:
+        layout.problems.append(
+            Problem(file=rel, field="text", message=f"subtitle file {reason}", hint="save it as UTF-8")
+        )
+        return
+    cues, problems = parse_subtitles(text, rel)
+    layout.problems += problems
+    item.spans = [Span(start, end, words, where=where, source=rel) for start, end, words, where in cues]
 
 
 def _sidecar(layout: AudioLayout, path: Path) -> str | None:
