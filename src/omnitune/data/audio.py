@@ -1,4 +1,10 @@
-"""Audio datasets: `inspect_audio` says what is there and what is wrong; `prepare_audio` converts it."""
+"""Audio datasets: `inspect_audio` says what is there and what is wrong; `prepare_audio` converts it.
+
+Accepted layouts: WAV/FLAC/MP3/OGG/Opus files with same-name `.txt` transcripts (`audiofolder-transcripts`),
+`.srt`/`.vtt` timed transcripts (`audiofolder-subtitles`), `metadata.csv` (header with file_name/text, or
+LJSpeech `id|text`) or `metadata.jsonl` with optional speaker, label and start/end per row
+(`audio-metadata[-timed]`), one sub-folder per class (`audiofolder-classes`), or bare files.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,14 @@
-"""Image datasets: `inspect_images` says what is there and what is wrong; `prepare_images` converts it."""
+"""Image datasets: `inspect_images` says what is there and what is wrong; `prepare_images` converts it.
+
+Accepted layouts (detected, reported as `format`):
+- `imagefolder-captions`: images with same-name `.txt` (or `.caption`) files;
+- `imagefolder-metadata`: `metadata.jsonl`/`.csv` with a file column (file_name, image, path…), a caption
+  column (text, caption, prompt…), optional label, conditioning_image / mask columns;
+- `imagefolder-classes`: one sub-folder per class, no captions;
+- `controlnet` / `inpainting`: a `conditioning/` or `masks/` folder with the same file names;
+- `dreambooth`: a `class_images/` (or `class/`, `reg/`, `regularization/`) folder of prior images;
+- `imagefolder`: bare images (caption them with `trigger_word=` or a `captioner`).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""Video datasets: `inspect_videos` says what is there and what is wrong; `prepare_videos` converts it."""
+"""Video datasets: `inspect_videos` says what is there and what is wrong; `prepare_videos` converts it.
+
+Clips are MP4/MOV/MKV/WebM/AVI files (PyAV) or folders of numbered frames (fps from metadata, default 8).
+Captions: `clip.txt` beside a clip, `caption.txt` inside a frame folder, or `metadata.jsonl`/`.csv` with
+file_name, text, optional label and fps; one sub-folder per class gives labels.
+"""
 
 from __future__ import annotations
 
