@@ -8,6 +8,7 @@ from omnitune.recipes.base import Recipe
 
 # Keys are what plans name in `models[].recipe`; values are lazy import paths.
 RECIPES: dict[str, str] = {
+    "llm_distill": "omnitune.recipes.llm.distill:DistillRecipe",
     "vlm_sft": "omnitune.recipes.multimodal.vlm:VlmSftRecipe",
     "llm_rl": "omnitune.recipes.llm.rl:RLRecipe",
     "video_classification": "omnitune.recipes.video.classification:VideoClassificationRecipe",
