@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from omnitune.runtime.events import iter_events
 from omnitune.runtime.index import rebuild_index
 from omnitune.runtime.jobdir import JobDir
 from omnitune.runtime.process import wait_gone
+from omnitune.runtime.supervisor import Supervisor
 from omnitune.services import jobs, models
 from omnitune.settings import get_settings
 from omnitune.store import job_events
@@ -52,8 +54,6 @@ def _checkpoint_step(job: jobs.JobRecord) -> int:
 
 
 def wait_for_step(job: jobs.JobRecord, step: int, timeout: float = 90.0, checkpoint: bool = False) -> None:
-    import time
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if any(e.get("step", 0) >= step for e in events_of(job, "metrics")) and (
@@ -172,6 +172,19 @@ def test_cancel_stops_the_worker_gracefully_or_by_force(data: Path) -> None:
     done = jobs.cancel(stubborn.id, grace_s=1)
     assert done.state is JobState.CANCELLED and "killed after a 1s grace period" in done.reason
     assert done.pid is not None and wait_gone(done.pid, done.pid_started_at, 1)
+
+    # A cancel that does not wait (the API's) is escalated by the supervisor after its grace.
+    api = jobs.submit(linear_plan(), data_dir=data, max_steps=1000, extra={"sleep_s": 60})
+    assert jobs.start(api.id)
+    wait_for_step(api, 1)
+    assert jobs.cancel(api.id, wait=False).state is JobState.CANCELLING
+    supervisor = Supervisor(cancel_grace_s=1)
+    deadline = time.monotonic() + 60
+    while jobs.get(api.id).state is not JobState.CANCELLED and time.monotonic() < deadline:
+        supervisor.tick()
+        time.sleep(0.3)
+    assert jobs.get(api.id).state is JobState.CANCELLED
+    assert jobs.get(api.id).reason == "killed after a 1s grace period"
 
 
 def test_budget_alerts_once_freezes_and_resumes_with_a_higher_budget(data: Path) -> None:

@@ -28,6 +28,14 @@ def test_event_log_skips_a_torn_line_and_the_next_writer_starts_a_fresh_one(tmp_
     assert all("ts" in e for e in iter_events(log))
 
 
+def test_events_are_strict_json_with_nan_and_inf_as_null(tmp_path: Path) -> None:
+    log = tmp_path / "events.jsonl"
+    append_event(log, "eval", eval_loss=float("nan"), nested={"ppl": [float("inf"), 2.0]})
+    assert "NaN" not in log.read_text() and "Infinity" not in log.read_text()
+    (event,) = iter_events(log)
+    assert event["eval_loss"] is None and event["nested"] == {"ppl": [None, 2.0]}
+
+
 def test_budget_meter_alerts_once_per_threshold_then_reports_exhaustion() -> None:
     meter = BudgetMeter(hourly_rate_usd=3600.0, budget_usd=10.0)  # $1 per second
     meter.started = time.monotonic() - 8.5

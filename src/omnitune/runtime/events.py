@@ -7,6 +7,7 @@ request), so each event is a single `write()` on an O_APPEND descriptor.
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ def now_iso() -> str:
 
 def append_event(path: Path, event: str, /, **fields: Any) -> dict[str, Any]:
     """Append one event line and flush it to disk; returns the record written."""
-    record = {"ts": now_iso(), "event": event, **fields}
+    record = json_safe({"ts": now_iso(), "event": event, **fields})
     line = (json.dumps(record, default=_jsonable, allow_nan=False) + "\n").encode("utf-8")
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
@@ -83,11 +84,22 @@ def follow_events(path: Path, until: Any, poll_s: float = 0.3) -> Iterator[dict[
             time.sleep(poll_s)
 
 
+def json_safe(value: Any) -> Any:
+    """``value`` with NaN/inf floats as None (strict JSON, valid in every database), recursively."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     if hasattr(value, "item"):  # numpy / torch scalars
-        return value.item()
+        return json_safe(value.item())
     if isinstance(value, datetime):
         return value.isoformat()
     return str(value)

@@ -25,7 +25,7 @@ class JobEventSink:
 
     def __init__(self, job_id: str, job_dir: Path, meter: BudgetMeter, max_steps: int | None) -> None:
         self.job_id, self.job_dir, self.meter, self.max_steps = job_id, job_dir, meter, max_steps
-        self.last_step = 0
+        self.last_step: int | None = None
         self.last_loss: float | None = None
         self._first: tuple[float, int] | None = None
         self._mirrored = 0.0
@@ -61,8 +61,8 @@ class JobEventSink:
         now = time.monotonic()
         if force or now - self._mirrored >= _MIRROR_EVERY_S:
             self._mirrored = now
-            jobs.update_job(self.job_id, step=self.last_step, loss=self.last_loss,
-                            cost_usd=round(self.meter.cost_usd(), 6))
+            progress = {"step": self.last_step, "loss": self.last_loss} if self.last_step is not None else {}
+            jobs.update_job(self.job_id, cost_usd=round(self.meter.cost_usd(), 6), **progress)
 
 
 class WorkerStopControl:

@@ -9,16 +9,17 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from pathlib import Path
 
 from omnitune.runtime.executors.local import SpawnedWorker
+from omnitune.runtime.jobdir import JobDir
 from omnitune.runtime.launch import device_limit, launch, recover, worker_lost
-from omnitune.runtime.process import is_alive, signal_group
-from omnitune.runtime.states import record_event
+from omnitune.runtime.process import is_alive, signal_group, wait_gone
+from omnitune.runtime.states import record_event, set_state
 from omnitune.settings import get_settings
 from omnitune.store import jobs
-from omnitune.store.tables import utcnow
 from omnitune.types import JobState
 
 
@@ -84,12 +85,23 @@ class Supervisor:
 
     def _kill_overdue_cancels(self) -> list[str]:
         killed = []
-        overdue = utcnow() - timedelta(seconds=self.cancel_grace_s)
         for job in jobs.list_jobs([JobState.CANCELLING]):
-            if job.pid and job.updated_at < overdue and is_alive(job.pid, job.pid_started_at):
+            requested = _request_time(JobDir(Path(job.job_dir)).control_file) or job.updated_at.timestamp()
+            overdue = time.time() - requested > self.cancel_grace_s
+            if job.pid and overdue and is_alive(job.pid, job.pid_started_at):
                 signal_group(job.pid, signal.SIGKILL)
+                wait_gone(job.pid, job.pid_started_at, 5.0)
+                set_state(job.id, job.job_dir, JobState.CANCELLED, from_states=[JobState.CANCELLING],
+                          reason=f"killed after a {self.cancel_grace_s:g}s grace period")
                 killed.append(job.id)
         return killed
+
+
+def _request_time(control_file: Path) -> float | None:
+    try:
+        return control_file.stat().st_mtime
+    except FileNotFoundError:
+        return None
 
 
 def _still_active(job_id: str) -> bool:

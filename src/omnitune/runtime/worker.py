@@ -15,7 +15,7 @@ from pathlib import Path
 from omnitune.recipes.base import RecipeContext, RecipeResult
 from omnitune.recipes.checkpointing import latest_checkpoint
 from omnitune.runtime.budget import BudgetMeter, prior_usage
-from omnitune.runtime.events import iter_events
+from omnitune.runtime.events import iter_events, json_safe
 from omnitune.runtime.index import sync_checkpoints
 from omnitune.runtime.jobdir import JobDir, JobSpec
 from omnitune.runtime.process import is_alive, start_time
@@ -58,9 +58,10 @@ def _take_ownership(spec: JobSpec, job_dir: JobDir) -> None:
     """Claim a queued job (when started by hand) and record this process as its worker."""
     job = jobs.get_job(spec.job_id)
     if job.state is JobState.QUEUED:
-        jobs.claim(spec.job_id)
-    elif job.state is not JobState.RUNNING:
-        raise SystemExit(f"job {spec.job_id} is {job.state}, not queued or running; nothing to do")
+        if jobs.claim(spec.job_id) is None:
+            raise SystemExit(f"job {spec.job_id} was claimed by another worker")
+    elif job.state not in _ACTIVE:
+        raise SystemExit(f"job {spec.job_id} is {job.state}; only a queued or active job can run")
     elif job.pid not in (None, os.getpid()) and is_alive(job.pid, job.pid_started_at):
         raise SystemExit(f"job {spec.job_id} is already run by live worker pid {job.pid}")
     jobs.update_job(spec.job_id, pid=os.getpid(), pid_started_at=start_time(os.getpid()))
@@ -116,7 +117,7 @@ def _finish(
     sync_checkpoints(spec.job_id, job_dir.checkpoints_dir)
     columns: dict[str, object] = {}
     if result is not None:
-        columns = {"step": result.step, "metrics": result.metrics}
+        columns = {"step": result.step, "metrics": json_safe(result.metrics)}
     if final is JobState.SUCCEEDED and spec.register_model:
         jobs.update_job(spec.job_id, **columns)
         _register(spec, job_dir)

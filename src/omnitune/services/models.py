@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 from omnitune.data.manifest import DatasetManifest
+from omnitune.runtime.events import json_safe
 from omnitune.runtime.index import MODEL_VERSION_FILE
 from omnitune.runtime.jobdir import JobDir, write_atomic
 from omnitune.settings import get_settings
@@ -42,7 +43,7 @@ def register(job_id: str, name: str | None = None) -> ModelVersionRecord:
         "id": uuid.uuid4().hex[:12], "name": name, "version": version, "artefact_path": str(artefact),
         "sha256": artefact_sha256(artefact), "base_model": job.base_model, "method": job.method,
         "recipe": job.recipe, "plan_id": job.plan_id, "job_id": job.id,
-        "dataset_hash": _dataset_hash(job_dir), "metrics": dict(job.metrics), "created_at": utcnow(),
+        "dataset_hash": _dataset_hash(job_dir), "metrics": json_safe(job.metrics), "created_at": utcnow(),
     }
     record = model_versions.insert_version(**fields)
     write_atomic(home / MODEL_VERSION_FILE, record.model_dump_json(indent=2))
