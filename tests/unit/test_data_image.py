@@ -130,7 +130,7 @@ def test_metadata_jsonl_with_bad_rows(tmp_path: Path) -> None:
     write_image(root / "img" / "two.png", color=(0, 0, 0))
     write_image(root / "unlisted.png", color=(1, 1, 1))
     lines = [
-        json.dumps({"file_name": "img/one.png", "text": "first"}),
+        json.dumps({"file_name": "img/one.png", "text": "first", "question": "what?", "answer": "red"}),
         "{broken json",
         json.dumps({"file_name": "img/missing.png", "text": "gone"}),
         json.dumps({"file_name": "img/two.png", "text": ""}),
@@ -144,6 +144,13 @@ def test_metadata_jsonl_with_bad_rows(tmp_path: Path) -> None:
     assert ("img/two.png", None, "caption") in located
     assert any("not listed" in p.message for p in problems_by(report, "unlisted.png"))
     assert report.usable
+    prepare_images(root, tmp_path / "out", resolution=32, validation_fraction=0)
+    first = json.loads((tmp_path / "out" / "train.jsonl").read_text().splitlines()[0])
+    assert (first["question"], first["answer"], first["text"]) == (
+        "what?",
+        "red",
+        "first",
+    )  # extra columns kept
 
 
 def test_metadata_csv_and_classification_folders(tmp_path: Path) -> None:

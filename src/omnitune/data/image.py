@@ -64,7 +64,7 @@ def inspect_images(path: Path, *, resolution: int = 512, preview: int = 5) -> In
 
 def preview_record(item: ImageItem) -> dict[str, Any]:
     """The normalised shape of one item before preprocessing (paths relative to the source)."""
-    record: dict[str, Any] = {"file_name": item.rel, "text": clean_caption(item.caption or "")}
+    record: dict[str, Any] = {**item.extra, "file_name": item.rel, "text": clean_caption(item.caption or "")}
     if item.label is not None:
         record["label"] = item.label
     if item.conditioning is not None:

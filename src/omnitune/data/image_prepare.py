@@ -145,7 +145,7 @@ def _write_item(
     geometry = plan_geometry(image.size, target_size(image.size, resolution, buckets), crop, rng)
     name = f"{index:05d}.png"
     save_png(geometry.apply(image), staging / "images" / name)
-    record: dict[str, Any] = {"file_name": f"images/{name}", "text": caption}
+    record: dict[str, Any] = {**item.extra, "file_name": f"images/{name}", "text": caption}
     if item.conditioning is not None:
         _save_pair(open_rgb(item.conditioning), image.size, geometry, staging / "conditioning" / name)
         record["conditioning_file_name"] = f"conditioning/{name}"

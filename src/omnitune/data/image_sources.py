@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from omnitune.data.media_metadata import (
     FILE_COLUMNS,
@@ -36,6 +37,7 @@ class ImageItem:
     conditioning: Path | None = None
     mask: Path | None = None
     is_class_image: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)  # other metadata columns, e.g. question/answer
 
 
 @dataclass
@@ -133,6 +135,10 @@ def _from_metadata(layout: ImageLayout, table: MetadataTable) -> None:
             continue
         item = ImageItem(image, rel, caption=text_value(row.values.get(text_col)) if text_col else None)
         item.label = text_value(row.values.get(label_col)) if label_col else None
+        used = {file_col, text_col, label_col, cond_col, mask_col}
+        item.extra = {
+            k: v for k, v in row.values.items() if k not in used and isinstance(v, str | int | float | bool)
+        }
         pairs = ((cond_col, "conditioning"), (mask_col, "mask"))
         pairs_ok = [_metadata_pair(layout, row, name, col, item, attr) for col, attr in pairs]
         if all(pairs_ok):  # a row whose control image or mask is missing would train on the wrong pair
