@@ -122,3 +122,34 @@ def test_cancel_stops_without_checkpoint_and_8bit_adam_needs_cuda(
     )
     with pytest.raises(ValueError, match="CUDA"):
         ImageLoraRecipe().run(ctx)
+
+
+def test_catalog_tiny_sd_full_finetune_and_loha(tmp_path: Path, assets: tuple[Path, Path]) -> None:
+    """The catalog's from-config entry builds offline; full fine-tune saves a pipeline, LoHa a PEFT adapter."""
+    from diffusers import StableDiffusionPipeline
+    from safetensors.torch import load_file
+
+    from omnitune.recipes.image.export import load_peft_adapter
+    from omnitune.recipes.image.lora import ImageLoraRecipe
+
+    _, data = assets
+    hp = {k: v for k, v in TINY_HP.items() if k != "resolution"}  # the tiny model's native 32 px
+    ctx, _ = make_context(
+        tmp_path, "omnitune/tiny-sd", data, "image_lora", Method.FULL_FINETUNE, hp, max_steps=3
+    )
+    result = ImageLoraRecipe().run(ctx)
+    assert result.status == "completed"
+    full = StableDiffusionPipeline.from_pretrained(ctx.output_dir / "pipeline")
+    assert full.unet.config.block_out_channels == [32, 64]
+
+    hp = {**TINY_HP, "lycoris_algo": "loha", "learning_rate": 3e-3}
+    ctx, _ = make_context(
+        tmp_path, "omnitune/tiny-sd", data, "image_lora", Method.LYCORIS, hp, max_steps=3, run_name="loha"
+    )
+    result = ImageLoraRecipe().run(ctx)
+    assert result.status == "completed"
+    adapter = ctx.output_dir / "denoiser_adapter"
+    saved = load_file(str(adapter / "adapter_model.safetensors"))
+    assert any("hada_w1_a" in key for key in saved)
+    load_peft_adapter(full.unet, adapter)
+    assert any("hada_w1_a" in name for name, _ in full.unet.named_parameters())

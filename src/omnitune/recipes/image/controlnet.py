@@ -149,7 +149,7 @@ def save_conditioned_sample(run: DiffusionRun, controlnet: Any, step: int) -> An
     from omnitune.data.image import load_image_rgb
 
     row = run.rows[0]
-    size = int(run.hp.get("resolution", 512))
+    size = run.resolution
     control = load_image_rgb(run.ctx.data_dir / row["conditioning_file_name"], (size, size))
     out_dir = run.ctx.output_dir / "samples"
     out_dir.mkdir(parents=True, exist_ok=True)

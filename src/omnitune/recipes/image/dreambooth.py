@@ -56,7 +56,7 @@ def class_rows(run: DiffusionRun, given: list[Row], class_prompt: str) -> list[R
     rows = [{**r, "text": r.get("text") or class_prompt} for r in given]
     folder = run.ctx.output_dir / "class_images"
     folder.mkdir(parents=True, exist_ok=True)
-    size = int(run.hp.get("resolution", 512))
+    size = run.resolution
     steps = int(run.hp.get("class_inference_steps", 25))
     for i in range(max(0, wanted - len(rows))):
         path = folder / f"class-{i:04d}.png"

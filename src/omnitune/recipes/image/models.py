@@ -44,60 +44,70 @@ def byte_level_tokenizer(max_length: int) -> Any:
     return tokenizer
 
 
+def tiny_sd_component_configs(config: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Per-component configs: flat size keys (``SD_DEFAULTS``) expanded, then nested
+    ``unet`` / ``text_encoder`` / ``vae`` / ``scheduler`` dicts (the catalog's shape) laid over them."""
+    cfg = {**SD_DEFAULTS, **(config or {})}
+    blocks, vae_blocks = list(cfg["block_out_channels"]), list(cfg["vae_channels"])
+    components: dict[str, dict[str, Any]] = {
+        "unet": {
+            "sample_size": cfg["sample_size"],
+            "block_out_channels": blocks,
+            "layers_per_block": cfg["layers_per_block"],
+            "down_block_types": ["DownBlock2D"] + ["CrossAttnDownBlock2D"] * (len(blocks) - 1),
+            "up_block_types": ["CrossAttnUpBlock2D"] * (len(blocks) - 1) + ["UpBlock2D"],
+            "cross_attention_dim": cfg["cross_attention_dim"],
+            "norm_num_groups": cfg["norm_num_groups"],
+            "attention_head_dim": max(1, cfg["cross_attention_dim"] // 8),
+        },
+        "vae": {
+            "block_out_channels": vae_blocks,
+            "down_block_types": ["DownEncoderBlock2D"] * len(vae_blocks),
+            "up_block_types": ["UpDecoderBlock2D"] * len(vae_blocks),
+            "latent_channels": 4,
+            "norm_num_groups": min(cfg["norm_num_groups"], vae_blocks[0]),
+            "sample_size": cfg["sample_size"] * 2 ** (len(vae_blocks) - 1),
+        },
+        "text_encoder": {
+            "hidden_size": cfg["cross_attention_dim"],
+            "intermediate_size": cfg["cross_attention_dim"] * 2,
+            "num_hidden_layers": cfg["text_layers"],
+            "num_attention_heads": cfg["text_heads"],
+            "max_position_embeddings": cfg["max_length"],
+        },
+        "scheduler": {
+            "num_train_timesteps": 1000,
+            "beta_schedule": "scaled_linear",
+            "prediction_type": cfg["prediction_type"],
+        },
+    }
+    for name, values in components.items():
+        values.update({k: v for k, v in dict(cfg.get(name) or {}).items() if k != "model_type"})
+    return components
+
+
 def build_tiny_sd_pipeline(config: dict[str, Any] | None = None, seed: int = 0) -> Any:
     """A random-weight StableDiffusionPipeline small enough to train on a CPU in seconds."""
     from diffusers import AutoencoderKL, DDPMScheduler, StableDiffusionPipeline, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel
 
-    cfg = {**SD_DEFAULTS, **(config or {})}
-    cfg.pop("pipeline", None)
+    parts = tiny_sd_component_configs(config)
     torch.manual_seed(seed)
-    blocks, vae_blocks = tuple(cfg["block_out_channels"]), tuple(cfg["vae_channels"])
-    unet = UNet2DConditionModel(
-        sample_size=cfg["sample_size"],
-        block_out_channels=blocks,
-        layers_per_block=cfg["layers_per_block"],
-        down_block_types=("DownBlock2D",) + ("CrossAttnDownBlock2D",) * (len(blocks) - 1),
-        up_block_types=("CrossAttnUpBlock2D",) * (len(blocks) - 1) + ("UpBlock2D",),
-        cross_attention_dim=cfg["cross_attention_dim"],
-        norm_num_groups=cfg["norm_num_groups"],
-        attention_head_dim=max(1, cfg["cross_attention_dim"] // 8),
-    )
-    vae = AutoencoderKL(
-        block_out_channels=vae_blocks,
-        down_block_types=("DownEncoderBlock2D",) * len(vae_blocks),
-        up_block_types=("UpDecoderBlock2D",) * len(vae_blocks),
-        latent_channels=4,
-        norm_num_groups=min(cfg["norm_num_groups"], vae_blocks[0]),
-        sample_size=cfg["sample_size"] * 2 ** (len(vae_blocks) - 1),
-    )
-    tokenizer = byte_level_tokenizer(cfg["max_length"])
-    text_encoder = CLIPTextModel(
-        CLIPTextConfig(
-            vocab_size=len(tokenizer),
-            hidden_size=cfg["cross_attention_dim"],
-            intermediate_size=cfg["cross_attention_dim"] * 2,
-            num_hidden_layers=cfg["text_layers"],
-            num_attention_heads=cfg["text_heads"],
-            max_position_embeddings=cfg["max_length"],
-            bos_token_id=0,
-            eos_token_id=1,
-            pad_token_id=1,
-        )
-    )
-    scheduler = DDPMScheduler(
-        num_train_timesteps=1000,
-        beta_schedule="scaled_linear",
-        prediction_type=cfg["prediction_type"],
-        steps_offset=1,
-        clip_sample=False,
+    text = parts["text_encoder"]
+    tokenizer = byte_level_tokenizer(int(text["max_position_embeddings"]))
+    # The byte-level tokenizer fixes the vocabulary and the special ids CLIP pools at.
+    text.update(
+        vocab_size=max(int(text.get("vocab_size", 0)), len(tokenizer)),
+        bos_token_id=0,
+        eos_token_id=1,
+        pad_token_id=1,
     )
     return StableDiffusionPipeline(
-        unet=unet,
-        vae=vae,
-        text_encoder=text_encoder,
+        unet=UNet2DConditionModel(**parts["unet"]),
+        vae=AutoencoderKL(**parts["vae"]),
+        text_encoder=CLIPTextModel(CLIPTextConfig(**text)),
         tokenizer=tokenizer,
-        scheduler=scheduler,
+        scheduler=DDPMScheduler(**{"steps_offset": 1, "clip_sample": False, **parts["scheduler"]}),
         safety_checker=None,
         feature_extractor=None,
         requires_safety_checker=False,
@@ -143,7 +153,7 @@ def build_tiny_vit(config: dict[str, Any], labels: list[str]) -> tuple[Any, Any]
     from transformers import ViTConfig, ViTForImageClassification
     from transformers.models.vit.image_processing_pil_vit import ViTImageProcessorPil
 
-    values = {**VIT_DEFAULTS, **{k: v for k, v in config.items() if k != "pipeline"}}
+    values = {**VIT_DEFAULTS, **{k: v for k, v in config.items() if k not in ("pipeline", "model_type")}}
     label_maps: dict[str, Any] = {
         "id2label": dict(enumerate(labels)),
         "label2id": {label: i for i, label in enumerate(labels)},

@@ -44,6 +44,11 @@ class DiffusionRun:
         """The plan's hyperparameters."""
         return self.ctx.hyperparameters
 
+    @property
+    def resolution(self) -> int:
+        """``resolution`` from the plan, else the base model's native size."""
+        return int(self.hp.get("resolution") or native_resolution(self.pipe))
+
     def noised(self, latents: torch.Tensor) -> NoisedBatch:
         """Noise a batch with the model's objective (DDPM + min-SNR, or flow matching)."""
         if self.denoiser.flow_matching:
@@ -100,10 +105,17 @@ def start_run(ctx: RecipeContext, rows: list[Row] | None = None) -> DiffusionRun
 
 def bucket_rows(rows: list[Row], data_dir: Path, hp: dict[str, Any], pipe: Any) -> list[tuple[int, int]]:
     """Each row's training size: aspect-ratio buckets (``aspect_buckets``) around ``resolution``."""
-    resolution = int(hp.get("resolution", 512))
+    resolution = int(hp.get("resolution") or native_resolution(pipe))
     divisibility = pipe.vae_scale_factor * 2 ** (_downsamplings(pipe))
     sizes = [image_size(Path(data_dir) / row["file_name"]) for row in rows]
     return assign_buckets(sizes, resolution, divisibility, bool(hp.get("aspect_buckets", True)))
+
+
+def native_resolution(pipe: Any) -> int:
+    """The pixel size the base model was trained at (SD 1.5: 512, SDXL/SD3: 1024, tiny: 32)."""
+    model = pipe.unet if hasattr(pipe, "unet") else pipe.transformer
+    sample = getattr(model.config, "sample_size", None)
+    return int(sample) * int(pipe.vae_scale_factor) if isinstance(sample, int) else 1024
 
 
 def _downsamplings(pipe: Any) -> int:
@@ -125,7 +137,7 @@ def save_samples(
     pipe = pipe or run.pipe
     out_dir = run.ctx.output_dir / "samples"
     out_dir.mkdir(parents=True, exist_ok=True)
-    size = int(run.hp.get("resolution", 512))
+    size = run.resolution
     paths = []
     with torch.random.fork_rng(devices=[]), torch.no_grad():
         for i, prompt in enumerate(prompts):
