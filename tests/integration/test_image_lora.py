@@ -125,7 +125,7 @@ def test_cancel_stops_without_checkpoint_and_8bit_adam_needs_cuda(
 
 
 def test_catalog_tiny_sd_full_finetune_and_loha(tmp_path: Path, assets: tuple[Path, Path]) -> None:
-    """The catalog's from-config entry builds offline; full fine-tune saves a pipeline, LoHa a PEFT adapter."""
+    """The catalog from-config entry builds offline; full fine-tune saves a pipeline, LoHa an adapter."""
     from diffusers import StableDiffusionPipeline
     from safetensors.torch import load_file
 
