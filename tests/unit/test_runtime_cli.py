@@ -45,6 +45,9 @@ def test_jobs_commands_drive_the_job_lifecycle(queued: jobs.JobRecord) -> None:
     assert [w for line in lines for w in line.split() if w.startswith("state=")] == [
         "state=queued", "state=paused", "state=queued", "state=cancelled"]
     assert "budget_raised" in out
+    code, out = invoke("jobs", "reindex")
+    assert code == 0 and "indexed 1 job(s) and 0 model version(s)" in out
+    assert jobs.get(queued.id).state.value == "cancelled"
 
 
 def test_bad_ids_and_wrong_states_exit_1_with_a_clear_message(queued: jobs.JobRecord) -> None:

@@ -74,6 +74,9 @@ def show(job_id: str, as_json: bool = typer.Option(False, "--json", help="Print 
         return
     job = detail["job"]
     console.print(f"[bold]job {job['id']}[/bold]  {_state(JobState(job['state']))}  {job['reason']}")
+    if detail["worker_lost"]:
+        lost = "its worker is gone; `omnitune worker` re-queues it from its last checkpoint"
+        console.print(f"  [yellow]{lost}[/yellow]")
     for key in ("base_model", "method", "recipe", "device", "plan_id", "job_dir", "pid", "step",
                 "max_steps", "loss", "cost_usd", "budget_usd", "hourly_rate_usd", "created_at",
                 "started_at", "finished_at", "error"):
@@ -148,6 +151,18 @@ def cancel(
 
     job = jobs.cancel(job_id, grace_s=grace)
     console.print(f"job {job.id}: {_state(job.state)} {job.reason}")
+
+
+@jobs_app.command("reindex")
+@friendly_errors
+def reindex() -> None:
+    """Rebuild the database index from the job directories and registered models on disk."""
+    from omnitune.runtime.index import rebuild_index
+
+    report = rebuild_index()
+    console.print(f"indexed {len(report.jobs)} job(s) and {len(report.model_versions)} model version(s)")
+    for problem in report.skipped:
+        err_console.print(f"[yellow]skipped[/yellow] {problem}", soft_wrap=True)
 
 
 def worker(

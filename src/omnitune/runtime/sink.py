@@ -14,6 +14,8 @@ import psutil
 from omnitune.recipes.base import StopReason
 from omnitune.runtime import control
 from omnitune.runtime.budget import BudgetMeter
+from omnitune.runtime.index import sync_checkpoints
+from omnitune.runtime.jobdir import JobDir
 from omnitune.runtime.states import record_event
 from omnitune.store import jobs
 
@@ -40,6 +42,8 @@ class JobEventSink:
             fields.setdefault("rss_mb", round(psutil.Process().memory_info().rss / 2**20, 1))
             fields.update(_accelerator_memory())
         record_event(self.job_id, self.job_dir, event, **fields)
+        if event == "checkpoint":
+            sync_checkpoints(self.job_id, JobDir(self.job_dir).checkpoints_dir)
         self._mirror(force=event != "metrics")
 
     def _track_progress(self, fields: dict[str, Any]) -> None:
@@ -50,8 +54,9 @@ class JobEventSink:
         if self._first is None:
             self._first = (now, step)
         t0, s0 = self._first
-        if self.max_steps and step > s0 and "eta_s" not in fields:
-            fields["eta_s"] = round((self.max_steps - step) * (now - t0) / (step - s0), 1)
+        total = fields.get("max_steps") or self.max_steps  # the recipe knows it when epochs decide
+        if isinstance(total, int) and step > s0 and "eta_s" not in fields:
+            fields["eta_s"] = round(max(0, total - step) * (now - t0) / (step - s0), 1)
 
     def flush(self) -> None:
         """Mirror the latest step, loss and cost into the store now."""

@@ -95,6 +95,7 @@ def describe(job_id: str) -> dict[str, Any]:
     metrics = [e for e in iter_events(job_dir.events_file) if e.get("event") == "metrics"]
     return {
         "job": job.model_dump(mode="json"),
+        "worker_lost": launch.worker_lost(job),
         "checkpoints": [{"step": s, "path": str(p)} for s, p in list_checkpoints(job_dir.checkpoints_dir)],
         "last_metrics": metrics[-1] if metrics else None,
         "model_versions": [v.model_dump(mode="json") for v in model_versions.versions_of_job(job.id)],

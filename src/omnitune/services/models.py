@@ -20,7 +20,10 @@ from omnitune.store.records import ModelVersionRecord
 from omnitune.store.tables import utcnow
 from omnitune.types import JobState
 
-__all__ = ["ModelVersionNotFoundError", "ModelVersionRecord", "get_version", "list_versions", "register"]
+__all__ = [
+    "ModelVersionNotFoundError", "ModelVersionRecord", "get_version", "list_versions", "register",
+    "version_of_job",
+]
 
 ARTEFACT_DIR = "artefact"
 
@@ -28,9 +31,9 @@ ARTEFACT_DIR = "artefact"
 def register(job_id: str, name: str | None = None) -> ModelVersionRecord:
     """Register the artefact of a finished job as the next version of ``name`` (once per job)."""
     job = jobs.get_job(job_id)
-    existing = model_versions.versions_of_job(job.id)
-    if existing:
-        return max(existing, key=lambda v: v.version)
+    existing = version_of_job(job.id)
+    if existing is not None:
+        return existing
     job_dir = JobDir(Path(job.job_dir))
     if job.state in (JobState.FAILED, JobState.CANCELLED) or not _has_files(job_dir.output_dir):
         raise ValueError(f"job {job.id} ({job.state}) has no trained artefact in {job_dir.output_dir}")
@@ -53,6 +56,12 @@ def register(job_id: str, name: str | None = None) -> ModelVersionRecord:
 def list_versions(name: str | None = None) -> list[ModelVersionRecord]:
     """Registered versions, newest first (optionally of one name)."""
     return model_versions.list_versions(name)
+
+
+def version_of_job(job_id: str) -> ModelVersionRecord | None:
+    """The model version registered from a job (its newest), or None."""
+    versions = model_versions.versions_of_job(jobs.get_job(job_id).id)
+    return max(versions, key=lambda v: v.version) if versions else None
 
 
 def get_version(ref: str) -> ModelVersionRecord:
