@@ -134,6 +134,7 @@ def test_pause_checkpoints_then_resume_finishes_and_the_index_rebuilds_from_the_
     runs = [e for e in events_of(job, "state") if e["state"] == "running"]
     assert [r["resume_from"] for r in runs] == [None, str(ckpt)]
     version = models.get_version(events_of(job, "registered")[0]["id"])
+    assert models.version_of_job(job.id) == version == models.register(job.id)  # once per job
     assert version.job_id == job.id and version.metrics["final_loss"] < version.metrics["initial_loss"]
     assert version.sha256 == models.artefact_sha256(Path(version.artefact_path))
     assert version.dataset_hash == "linear-test-data"
