@@ -32,6 +32,10 @@ _TEMPLATES = [
     "I need info on {t}.",
     "Could you help with {t}?",
     "Info about {t} please",
+    "Hi! A quick question about {t}.",
+    "What is your policy on {t}?",
+    "Help with {t}",
+    "Where do I find {t}?",
 ]
 
 _POSITIVE = ["love", "great", "fantastic", "works perfectly", "very helpful", "excellent", "smooth"]
