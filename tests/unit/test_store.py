@@ -7,10 +7,13 @@ import sys
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from omnitune.store import get_engine, jobs, model_versions
-from omnitune.store.tables import Base, utcnow
+from omnitune.store.db import MIGRATIONS_DIR, load_all_tables
+from omnitune.store.tables import utcnow
 from omnitune.types import JobState
 
 
@@ -21,10 +24,13 @@ def _job(job_id: str, state: JobState = JobState.QUEUED, device: str = "cpu") ->
 
 def test_migrations_build_exactly_the_models_schema_in_wal_mode() -> None:
     engine = get_engine()
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        assert compare_metadata(MigrationContext.configure(conn), load_all_tables()) == []
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+        head = ScriptDirectory.from_config(config).get_current_head()
+        assert MigrationContext.configure(conn).get_current_revision() == head
 
 
 def test_only_one_of_several_processes_claims_a_queued_job() -> None:

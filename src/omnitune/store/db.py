@@ -65,6 +65,21 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def load_all_tables() -> sa.MetaData:
+    """Import every table module of the store (`tables.py`, `*_tables.py`); return their shared metadata."""
+    import importlib
+    import pkgutil
+
+    import omnitune.store as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name == "tables" or info.name.endswith("_tables"):
+            importlib.import_module(f"omnitune.store.{info.name}")
+    from omnitune.store.tables import Base
+
+    return Base.metadata
+
+
 def migrate(engine: sa.Engine) -> None:
     """Upgrade the schema to the newest revision (no-op when already there)."""
     from alembic import command

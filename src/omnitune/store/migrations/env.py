@@ -6,10 +6,10 @@ import sqlalchemy as sa
 from alembic import context
 
 from omnitune.settings import get_settings
-from omnitune.store.tables import Base
+from omnitune.store.db import load_all_tables
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = load_all_tables()
 
 
 def _run(connection: sa.Connection) -> None:
