@@ -25,6 +25,7 @@ from omnitune.plan.schema import (
     Training,
     TrainingPlan,
 )
+from omnitune.plan.selection import choose_model
 from omnitune.plan.stages import StagePlan, StageRequest, plan_stage
 from omnitune.plan.timeline import build_steps
 from omnitune.types import Method, Modality, PipelineType, Preset, Task, modality_of
@@ -97,7 +98,10 @@ def _full_plan(
         it.modality = spec.modality
         it.tasks = list(dict.fromkeys([*spec.tasks, *it.tasks]))[:6]
     requests = _stage_requests(it, spec, preset, gpu_id)
-    first_data = data_spec(plan_stage(requests[0]).choice.recipe)
+    first = requests[0]
+    first_data = data_spec(
+        choose_model(first.task, preset, method=first.method, base_model=first.base_model).recipe
+    )
     data = _data(first_data, data_path, plan.warnings)
     for req in requests:
         req.samples = data.found_samples or data.recommended_samples or 1

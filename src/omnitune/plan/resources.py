@@ -52,7 +52,7 @@ def fit_to_gpu(
         change = step(model, recipe, method, hp, method_locked)
         if change:
             method, hp, reason = change
-            notes.append(f"{reason} (estimated {peak:g} GB > {limit:.0f} GB usable on {gpu.id})")
+            notes.append(f"{reason} (estimated {peak:g} GB > {limit:.0f} GB usable)")
     peak = _peak(model, recipe, method, hp)
     return Fit(method, hp, peak, peak <= limit, notes)
 

@@ -38,7 +38,9 @@ class SemanticMatcher:
 
     def __init__(self, model_path: str) -> None:
         from sentence_transformers import SentenceTransformer  # heavy: imports torch
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar in CLI output
         self.model: Any = SentenceTransformer(model_path, device="cpu")
         entries = [(e.task, text) for e in load_lexicon().tasks for text in _phrasings(e.task, e.examples)]
         self.tasks = [task for task, _ in entries]
@@ -57,7 +59,15 @@ class SemanticMatcher:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Unit-length embeddings, one row per text."""
-        vectors = self.model.encode(texts, normalize_embeddings=True, convert_to_numpy=True, batch_size=64)
+        import torch
+
+        # One thread: a sentence is too small to split, and extra threads stall on a busy CPU (10x).
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            vectors = self.model.encode(texts, normalize_embeddings=True, batch_size=64)
+        finally:
+            torch.set_num_threads(threads)
         return np.asarray(vectors, dtype=np.float32)
 
     def task_similarities(self, text: str) -> dict[Task, float]:

@@ -81,14 +81,17 @@ def plan_stage(req: StageRequest) -> StagePlan:
 def _cheapest(req: StageRequest, choice: Choice, hp: dict[str, Any], locked: bool) -> StagePlan:
     """The GPU with the lowest cost (maximum_speed: the fastest of those within 2x that cost)."""
     options = []
+    fits: dict[float, Fit] = {}  # GPUs with the same memory fit the same way
     for gpu in gpus_by_price():
-        fit = fit_to_gpu(choice.model, choice.recipe, choice.method, hp, gpu, method_locked=locked)
-        if fit.fits:
-            options.append(_finish(req, choice, fit, gpu, 1))
+        if gpu.memory_gb not in fits:
+            fits[gpu.memory_gb] = fit_to_gpu(
+                choice.model, choice.recipe, choice.method, hp, gpu, method_locked=locked
+            )
+        if fits[gpu.memory_gb].fits:
+            options.append(_finish(req, choice, fits[gpu.memory_gb], gpu, 1))
     if not options:
         biggest = max(load_hardware().values(), key=lambda g: g.memory_gb)
-        fit = fit_to_gpu(choice.model, choice.recipe, choice.method, hp, biggest, method_locked=locked)
-        return _finish(req, choice, fit, biggest, 8)
+        return _finish(req, choice, fits[biggest.memory_gb], biggest, 1)
     cheapest = min(options, key=lambda s: (s.cost, len(s.fit.adjustments), s.hours))
     if req.preset is Preset.MAXIMUM_SPEED:
         return min((s for s in options if s.cost <= 2 * cheapest.cost + 1), key=lambda s: s.hours)
