@@ -134,6 +134,7 @@ def test_catalog_tiny_sd_full_finetune_and_loha(tmp_path: Path, assets: tuple[Pa
 
     _, data = assets
     hp = {k: v for k, v in TINY_HP.items() if k != "resolution"}  # the tiny model's native 32 px
+    hp["gradient_checkpointing"] = True
     ctx, _ = make_context(
         tmp_path, "omnitune/tiny-sd", data, "image_lora", Method.FULL_FINETUNE, hp, max_steps=3
     )

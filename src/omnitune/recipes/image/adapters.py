@@ -35,6 +35,7 @@ def adapter_config(method: str, hp: dict[str, Any]) -> Any:
 def make_trainable(model: torch.nn.Module, method: str, hp: dict[str, Any]) -> dict[str, torch.nn.Parameter]:
     """Attach the adapter (or unfreeze everything for full_finetune); return the trainable params by name."""
     if method == "full_finetune":
+        model.to(torch.float32)  # every weight trains: keep the optimiser's master copy exact
         model.requires_grad_(True)
     elif method in ("lora", "lycoris"):
         model.add_adapter(adapter_config(method, hp))  # type: ignore[operator]

@@ -56,19 +56,21 @@ def controlnet_loss(run: DiffusionRun, controlnet: Any, source: Any, captions: l
         text = run.denoiser.encode_text([captions[i] for i in indices], run.device)["encoder_hidden_states"]
         batch = run.noised(source.latents(indices))
         control = source.pixels(indices, key="conditioning_file_name", normalize=False)
+        # The ControlNet trains in fp32; a half-precision UNet gets its residuals cast down.
+        unet_dtype = run.pipe.unet.dtype
         down, mid = controlnet(
-            batch.noisy,
+            batch.noisy.float(),
             batch.timesteps,
-            encoder_hidden_states=text,
-            controlnet_cond=control.to(controlnet.dtype),
+            encoder_hidden_states=text.float(),
+            controlnet_cond=control.float(),
             return_dict=False,
         )
         prediction = run.pipe.unet(
-            batch.noisy,
+            batch.noisy.to(unet_dtype),
             batch.timesteps,
-            text,
-            down_block_additional_residuals=down,
-            mid_block_additional_residual=mid,
+            text.to(unet_dtype),
+            down_block_additional_residuals=[r.to(unet_dtype) for r in down],
+            mid_block_additional_residual=mid.to(unet_dtype),
         ).sample
         return per_sample_loss(prediction, batch).mean()
 
@@ -100,7 +102,7 @@ class ImageControlNetRecipe:
                 f"{type(run.pipe).__name__}"
             )
         require_conditioning(run)
-        controlnet = make_controlnet(run.pipe).to(run.device)
+        controlnet = make_controlnet(run.pipe).to(run.device, torch.float32)
         controlnet.train()
         if run.hp.get("gradient_checkpointing", False):
             controlnet.enable_gradient_checkpointing()

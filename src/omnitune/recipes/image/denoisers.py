@@ -57,6 +57,9 @@ class Denoiser:
         self, noisy: torch.Tensor, timesteps: torch.Tensor, cond: Conditioning, **extra: Any
     ) -> torch.Tensor:
         """The model output for noisy latents (B, C, H, W): noise/velocity (DDPM) or flow velocity."""
+        dtype = next(self.model.parameters()).dtype  # a half-precision base takes half inputs
+        noisy = noisy.to(dtype)
+        cond = {k: v.to(dtype) if v.is_floating_point() else v for k, v in cond.items()}
         if self.family == "sd":
             return self.model(noisy, timesteps, cond["encoder_hidden_states"], **extra).sample
         if self.family == "sdxl":

@@ -86,6 +86,7 @@ class ImageTextualInversionRecipe:
         num_vectors = int(hp.get("num_vectors", 1))
         new_ids = add_placeholder(run.pipe, token, str(hp.get("initializer_token", "object")), num_vectors)
         prompt_token = " ".join([token] + [f"{token}_{i}" for i in range(1, num_vectors)])
+        run.pipe.text_encoder.to(torch.float32)  # the learned rows train in fp32
         embedding = run.pipe.text_encoder.get_input_embeddings().weight
         embedding.requires_grad_(True)
         original = embedding.detach().clone()
