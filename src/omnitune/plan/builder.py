@@ -77,8 +77,10 @@ def _apply_overrides(it: Interpretation, base_model: str | None, method: str | M
         it.method = Method(method)
     if base_model:
         it.base_model = get_model(base_model).id
-    if it.base_model and (it.vague or it.modality is None):
-        it.modality, it.vague = get_model(it.base_model).modality, False
+    if it.base_model and get_model(it.base_model).modality is not it.modality:
+        named = get_model(it.base_model)  # the model settles the modality; keep only its tasks
+        it.tasks = [t for t in it.tasks if modality_of(t) is named.modality]
+        it.modality, it.vague = named.modality, False
     if it.modality and not it.tasks:
         model_tasks = get_model(it.base_model).tasks if it.base_model else []
         it.tasks = [model_tasks[0] if model_tasks else DEFAULT_TASK[it.modality]]

@@ -45,7 +45,13 @@ def fit_to_gpu(
     hp = dict(hp)
     notes: list[str] = []
     limit = gpu.memory_gb * HEADROOM
-    for step in _SHRINK_STEPS:
+    steps: tuple[Any, ...] = _SHRINK_STEPS
+    if gpu.id == "cpu":  # 4-bit kernels need CUDA; bf16 autocast is slow on most CPUs
+        steps = tuple(s for s in steps if s is not _quantize)
+        if hp.get("precision") in ("bf16", "fp16"):
+            hp["precision"] = "fp32"
+            notes.append("precision fp32: training on the CPU")
+    for step in steps:
         peak = _peak(model, recipe, method, hp)
         if peak <= limit:
             return Fit(method, hp, peak, True, notes)
