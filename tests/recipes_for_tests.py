@@ -32,9 +32,14 @@ def write_linear_dataset(directory: Path, n: int = 64, dim: int = 4) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     lines = [json.dumps({"x": xi.tolist(), "y": float(yi)}) for xi, yi in zip(x, y, strict=True)]
     (directory / "train.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    DatasetManifest(modality=Modality.LLM, family=DataFamily.TEXT, source_format="jsonl",
-                    source="generated", content_hash="linear-test-data",
-                    splits={"train": SplitInfo(file="train.jsonl", records=n)}).write(directory)
+    DatasetManifest(
+        modality=Modality.LLM,
+        family=DataFamily.TEXT,
+        source_format="jsonl",
+        source="generated",
+        content_hash="linear-test-data",
+        splits={"train": SplitInfo(file="train.jsonl", records=n)},
+    ).write(directory)
     return directory
 
 
@@ -73,16 +78,26 @@ class LinearRecipe:
             grad_norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), 1e9))
             optim.step()
             step += 1
-            ctx.events.emit("metrics", step=step, loss=loss.item(), lr=optim.param_groups[0]["lr"],
-                            grad_norm=grad_norm, samples_per_s=8 / (time.perf_counter() - started))
+            ctx.events.emit(
+                "metrics",
+                step=step,
+                loss=loss.item(),
+                lr=optim.param_groups[0]["lr"],
+                grad_norm=grad_norm,
+                samples_per_s=8 / (time.perf_counter() - started),
+            )
             if step % every == 0:
                 self._save(ctx.checkpoints_dir, step, model, optim, sampler, initial)
             time.sleep(float(ctx.extra.get("sleep_s", 0.0)))
         ctx.output_dir.mkdir(parents=True, exist_ok=True)
         torch.save(model.state_dict(), ctx.output_dir / "model.pt")
         final = self._full_loss(model, x, y)
-        return RecipeResult(status="completed", step=step, artefact_dir=ctx.output_dir,
-                            metrics={"initial_loss": initial, "final_loss": final})
+        return RecipeResult(
+            status="completed",
+            step=step,
+            artefact_dir=ctx.output_dir,
+            metrics={"initial_loss": initial, "final_loss": final},
+        )
 
     @torch.no_grad()
     def _full_loss(self, model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -92,15 +107,31 @@ class LinearRecipe:
         rows = [json.loads(line) for line in (data_dir / "train.jsonl").read_text().splitlines()]
         return torch.tensor([r["x"] for r in rows]), torch.tensor([r["y"] for r in rows])
 
-    def _save(self, ckpt_dir: Path, step: int, model: torch.nn.Module, optim: torch.optim.Optimizer,
-              sampler: torch.Generator, initial: float) -> None:
+    def _save(
+        self,
+        ckpt_dir: Path,
+        step: int,
+        model: torch.nn.Module,
+        optim: torch.optim.Optimizer,
+        sampler: torch.Generator,
+        initial: float,
+    ) -> None:
         with atomic_checkpoint_dir(ckpt_dir, step) as out:
-            torch.save({"model": model.state_dict(), "optim": optim.state_dict(), "step": step,
-                        "initial_loss": initial,
-                        "sampler": sampler.get_state(), "rng": torch.get_rng_state()}, out / "state.pt")
+            torch.save(
+                {
+                    "model": model.state_dict(),
+                    "optim": optim.state_dict(),
+                    "step": step,
+                    "initial_loss": initial,
+                    "sampler": sampler.get_state(),
+                    "rng": torch.get_rng_state(),
+                },
+                out / "state.pt",
+            )
 
-    def _restore(self, path: Path, model: torch.nn.Module, optim: torch.optim.Optimizer,
-                 sampler: torch.Generator) -> int:
+    def _restore(
+        self, path: Path, model: torch.nn.Module, optim: torch.optim.Optimizer, sampler: torch.Generator
+    ) -> int:
         state = torch.load(path / "state.pt", weights_only=False)
         model.load_state_dict(state["model"])
         optim.load_state_dict(state["optim"])
@@ -124,7 +155,13 @@ def worker_pythonpath() -> str:
 
 def linear_plan(budget_usd: float | None = None) -> TrainingPlan:
     """A one-model plan naming the test recipe."""
-    plan = TrainingPlan(request="fit a line", models=[ModelChoice(
-        role="regressor", base_model="tiny-linear", method=Method.FULL_FINETUNE, recipe="test_linear")])
+    plan = TrainingPlan(
+        request="fit a line",
+        models=[
+            ModelChoice(
+                role="regressor", base_model="tiny-linear", method=Method.FULL_FINETUNE, recipe="test_linear"
+            )
+        ],
+    )
     plan.training.budget_usd = budget_usd
     return plan

@@ -82,9 +82,17 @@ class _Discard:
 def straight_run(data: Path, out: Path, steps: int) -> dict[str, torch.Tensor]:
     """The reference: the same recipe run in this process, without interruption."""
     plan = linear_plan()
-    ctx = RecipeContext(plan=plan, model=plan.models[0], data_dir=data, output_dir=out / "output",
-                        checkpoints_dir=out / "checkpoints", events=_Discard(), control=_NoStop(),
-                        max_steps=steps, extra={"checkpoint_every": 2})
+    ctx = RecipeContext(
+        plan=plan,
+        model=plan.models[0],
+        data_dir=data,
+        output_dir=out / "output",
+        checkpoints_dir=out / "checkpoints",
+        events=_Discard(),
+        control=_NoStop(),
+        max_steps=steps,
+        extra={"checkpoint_every": 2},
+    )
     assert LinearRecipe().run(ctx).status == "completed"
     return torch.load(out / "output" / "model.pt")
 
@@ -92,8 +100,13 @@ def straight_run(data: Path, out: Path, steps: int) -> dict[str, torch.Tensor]:
 def test_kill_9_then_resume_reaches_the_same_weights_as_a_straight_run(data: Path, tmp_path: Path) -> None:
     reference = straight_run(data, tmp_path / "straight", steps=12)
 
-    job = jobs.submit(linear_plan(), data_dir=data, max_steps=12, register=False,
-                      extra={"sleep_s": 0.25, "checkpoint_every": 2})
+    job = jobs.submit(
+        linear_plan(),
+        data_dir=data,
+        max_steps=12,
+        register=False,
+        extra={"sleep_s": 0.25, "checkpoint_every": 2},
+    )
     assert jobs.start(job.id)
     wait_for_step(job, 6, checkpoint=True)
     pid = jobs.get(job.id).pid
@@ -152,7 +165,14 @@ def test_pause_checkpoints_then_resume_finishes_and_the_index_rebuilds_from_the_
     assert [c.step for c in job_events.list_checkpoints(job.id)] == [s for s, _ in on_disk]
     assert paused.step in [s for s, _ in on_disk] and on_disk[-1][0] == 16
     assert [e.fields["state"] for e in job_events.list_events(job.id, "state")] == [
-        "queued", "running", "pausing", "paused", "queued", "running", "succeeded"]
+        "queued",
+        "running",
+        "pausing",
+        "paused",
+        "queued",
+        "running",
+        "succeeded",
+    ]
 
 
 def test_cancel_stops_the_worker_gracefully_or_by_force(data: Path) -> None:
@@ -190,8 +210,13 @@ def test_cancel_stops_the_worker_gracefully_or_by_force(data: Path) -> None:
 
 def test_budget_alerts_once_freezes_and_resumes_with_a_higher_budget(data: Path) -> None:
     # $1 per device-second: an $8 budget runs out within seconds.
-    job = jobs.submit(linear_plan(budget_usd=8.0), data_dir=data, max_steps=30, hourly_rate_usd=3600.0,
-                      extra={"sleep_s": 0.2})
+    job = jobs.submit(
+        linear_plan(budget_usd=8.0),
+        data_dir=data,
+        max_steps=30,
+        hourly_rate_usd=3600.0,
+        extra={"sleep_s": 0.2},
+    )
     frozen = jobs.run_foreground(job.id)
 
     assert frozen.state is JobState.BUDGET_FROZEN and frozen.step < 30
@@ -233,8 +258,12 @@ def test_bad_inputs_give_clear_errors(data: Path, tmp_path: Path) -> None:
         jobs.resume(job.id)
     plan_file = JobDir(Path(job.job_dir)).plan_file
     plan_file.write_text('{"models": "oops"}')
-    run = subprocess.run([sys.executable, "-m", "omnitune.runtime.worker", job.job_dir],
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "omnitune.runtime.worker", job.job_dir],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     failed = jobs.get(job.id)
     assert run.returncode == 1 and failed.state is JobState.FAILED
     assert str(plan_file) in failed.error and "not a valid TrainingPlan" in failed.error

@@ -58,8 +58,10 @@ def test_worker_killed_with_9_resumes_to_the_weights_of_a_straight_run(tmp_path:
     straight = run_recipe(ctx)
     assert straight.status == "completed" and straight.step == 8
 
-    plan = TrainingPlan(models=[ModelChoice(role="llm", base_model=BASE, method=Method(method),
-                                            recipe="llm_sft")], training=Training(hyperparameters=hp))
+    plan = TrainingPlan(
+        models=[ModelChoice(role="llm", base_model=BASE, method=Method(method), recipe="llm_sft")],
+        training=Training(hyperparameters=hp),
+    )
     job = jobs.submit(plan, data_dir=ctx.data_dir, register=False)
     assert jobs.start(job.id)
     first = _kill_after_first_checkpoint(job)
@@ -68,8 +70,11 @@ def test_worker_killed_with_9_resumes_to_the_weights_of_a_straight_run(tmp_path:
     done = jobs.run_foreground(job.id)
 
     assert done.state is JobState.SUCCEEDED and done.step == 8, done.reason
-    runs = [e for e in iter_events(JobDir(Path(job.job_dir)).events_file)
-            if e["event"] == "state" and e["state"] == "running"]
+    runs = [
+        e
+        for e in iter_events(JobDir(Path(job.job_dir)).events_file)
+        if e["event"] == "state" and e["state"] == "running"
+    ]
     assert len(runs) == 2 and runs[1]["resume_from"] is not None
     assert int(Path(runs[1]["resume_from"]).name.split("-")[1]) >= int(first.name.split("-")[1])
     expected, actual = _weights(ctx.output_dir), _weights(Path(job.job_dir) / "output")

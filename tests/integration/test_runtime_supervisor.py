@@ -51,8 +51,13 @@ def test_restarted_supervisor_adopts_live_workers_and_requeues_dead_ones(
     get_settings.cache_clear()
     data = write_linear_dataset(tmp_path / "data")
     survivor, victim = (
-        jobs.submit(linear_plan(), data_dir=data, max_steps=16, register=False,
-                    extra={"sleep_s": 0.25, "checkpoint_every": 2})
+        jobs.submit(
+            linear_plan(),
+            data_dir=data,
+            max_steps=16,
+            register=False,
+            extra={"sleep_s": 0.25, "checkpoint_every": 2},
+        )
         for _ in range(2)
     )
     first = subprocess.Popen([sys.executable, "-m", "omnitune.runtime.supervisor"], start_new_session=True)
@@ -71,8 +76,11 @@ def test_restarted_supervisor_adopts_live_workers_and_requeues_dead_ones(
 
     assert report.adopted == [survivor.id]
     assert report.recovered == {victim.id: JobState.QUEUED}
-    _wait(lambda: second.tick() and all(jobs.get(j.id).state is JobState.SUCCEEDED
-                                        for j in (survivor, victim)), 180, "both jobs to finish")
+    _wait(
+        lambda: second.tick() and all(jobs.get(j.id).state is JobState.SUCCEEDED for j in (survivor, victim)),
+        180,
+        "both jobs to finish",
+    )
     assert jobs.get(survivor.id).pid == survivor_pid
     assert len(_running_events(survivor)) == 1
     resumed = _running_events(victim)

@@ -43,7 +43,11 @@ def test_jobs_commands_drive_the_job_lifecycle(queued: jobs.JobRecord) -> None:
     lines = out.splitlines()
     assert code == 0 and "reason=submitted" in lines[0]
     assert [w for line in lines for w in line.split() if w.startswith("state=")] == [
-        "state=queued", "state=paused", "state=queued", "state=cancelled"]
+        "state=queued",
+        "state=paused",
+        "state=queued",
+        "state=cancelled",
+    ]
     assert "budget_raised" in out
     code, out = invoke("jobs", "reindex")
     assert code == 0 and "indexed 1 job(s) and 0 model version(s)" in out

@@ -18,8 +18,14 @@ from omnitune.types import JobState
 
 
 def _job(job_id: str, state: JobState = JobState.QUEUED, device: str = "cpu") -> None:
-    jobs.insert_job(id=job_id, plan_id="p1", recipe="test_linear", state=str(state),
-                    job_dir=f"/tmp/{job_id}", device=device)
+    jobs.insert_job(
+        id=job_id,
+        plan_id="p1",
+        recipe="test_linear",
+        state=str(state),
+        job_dir=f"/tmp/{job_id}",
+        device=device,
+    )
 
 
 def test_migrations_build_exactly_the_models_schema_in_wal_mode() -> None:
@@ -36,8 +42,9 @@ def test_migrations_build_exactly_the_models_schema_in_wal_mode() -> None:
 def test_only_one_of_several_processes_claims_a_queued_job() -> None:
     _job("contested")
     code = "from omnitune.store import jobs; print(jobs.claim('contested') is not None)"
-    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-             for _ in range(3)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(3)
+    ]
     outcomes = [p.communicate(timeout=120)[0].strip() for p in procs]
     assert sorted(outcomes) == ["False", "False", "True"]
     assert jobs.get_job("contested").state is JobState.RUNNING
@@ -78,8 +85,15 @@ def test_job_ids_resolve_by_unique_prefix_with_clear_errors() -> None:
 def test_model_versions_number_per_name_and_resolve_by_reference() -> None:
     for n in (1, 2):
         assert model_versions.next_version("tiny") == n
-        model_versions.insert_version(id=f"id{n}", name="tiny", version=n, artefact_path="/x",
-                                      sha256="0" * 64, metrics={"final_loss": 1.0 / n}, created_at=utcnow())
+        model_versions.insert_version(
+            id=f"id{n}",
+            name="tiny",
+            version=n,
+            artefact_path="/x",
+            sha256="0" * 64,
+            metrics={"final_loss": 1.0 / n},
+            created_at=utcnow(),
+        )
     assert model_versions.get_version("tiny").version == 2
     assert model_versions.get_version("tiny:v1").id == "id1"
     assert model_versions.get_version("id2").ref == "tiny:v2"

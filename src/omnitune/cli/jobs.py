@@ -19,8 +19,9 @@ console = Console()
 err_console = Console(stderr=True)
 _F = TypeVar("_F", bound=Callable[..., Any])
 
-jobs_app = typer.Typer(help="List, inspect, follow, pause, resume and cancel training jobs.",
-                       no_args_is_help=True)
+jobs_app = typer.Typer(
+    help="List, inspect, follow, pause, resume and cancel training jobs.", no_args_is_help=True
+)
 
 
 def friendly_errors(func: _F) -> _F:
@@ -57,8 +58,9 @@ def list_jobs(
         steps = f"{r.step}/{r.max_steps}" if r.max_steps else str(r.step)
         budget = f"${r.cost_usd:.4f} / " + (f"${r.budget_usd:g}" if r.budget_usd is not None else "-")
         loss = f"{r.loss:.4f}" if r.loss is not None else "-"
-        table.add_row(r.id, _state(r.state), f"{r.base_model} ({r.method})", steps, loss, budget,
-                      _when(r.updated_at))
+        table.add_row(
+            r.id, _state(r.state), f"{r.base_model} ({r.method})", steps, loss, budget, _when(r.updated_at)
+        )
     console.print(table if records else "no jobs yet; start one with `omnitune train`")
 
 
@@ -77,9 +79,25 @@ def show(job_id: str, as_json: bool = typer.Option(False, "--json", help="Print 
     if detail["worker_lost"]:
         lost = "its worker is gone; `omnitune worker` re-queues it from its last checkpoint"
         console.print(f"  [yellow]{lost}[/yellow]")
-    for key in ("base_model", "method", "recipe", "device", "plan_id", "job_dir", "pid", "step",
-                "max_steps", "loss", "cost_usd", "budget_usd", "hourly_rate_usd", "created_at",
-                "started_at", "finished_at", "error"):
+    for key in (
+        "base_model",
+        "method",
+        "recipe",
+        "device",
+        "plan_id",
+        "job_dir",
+        "pid",
+        "step",
+        "max_steps",
+        "loss",
+        "cost_usd",
+        "budget_usd",
+        "hourly_rate_usd",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "error",
+    ):
         if job.get(key) not in (None, ""):
             console.print(f"  {key:16} {job[key]}", soft_wrap=True)
     for name, value in job["metrics"].items():
@@ -196,8 +214,13 @@ def _short(value: Any) -> str:
 
 
 def _state(state: JobState) -> str:
-    colour = {JobState.SUCCEEDED: "green", JobState.FAILED: "red", JobState.RUNNING: "cyan",
-              JobState.BUDGET_FROZEN: "yellow", JobState.PAUSED: "yellow"}.get(state, "white")
+    colour = {
+        JobState.SUCCEEDED: "green",
+        JobState.FAILED: "red",
+        JobState.RUNNING: "cyan",
+        JobState.BUDGET_FROZEN: "yellow",
+        JobState.PAUSED: "yellow",
+    }.get(state, "white")
     return f"[{colour}]{state}[/{colour}]"
 
 

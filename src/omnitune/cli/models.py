@@ -11,8 +11,9 @@ from rich.table import Table
 from omnitune.cli.jobs import friendly_errors
 
 console = Console()
-models_app = typer.Typer(help="Registered model versions: artefacts, checksums, lineage, metrics.",
-                         no_args_is_help=True)
+models_app = typer.Typer(
+    help="Registered model versions: artefacts, checksums, lineage, metrics.", no_args_is_help=True
+)
 
 
 @models_app.command("list")
@@ -32,10 +33,13 @@ def list_models(
     for header in ("ID", "MODEL", "BASE", "METHOD", "METRICS", "CREATED"):
         table.add_column(header, no_wrap=header == "ID")
     for v in versions:
-        metrics = ", ".join(f"{k}={val:.4g}" if isinstance(val, float) else f"{k}={val}"
-                            for k, val in list(v.metrics.items())[:3])
-        table.add_row(v.id, v.ref, v.base_model, v.method, metrics,
-                      v.created_at.astimezone().strftime("%Y-%m-%d %H:%M"))
+        metrics = ", ".join(
+            f"{k}={val:.4g}" if isinstance(val, float) else f"{k}={val}"
+            for k, val in list(v.metrics.items())[:3]
+        )
+        table.add_row(
+            v.id, v.ref, v.base_model, v.method, metrics, v.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        )
     console.print(table if versions else "no models registered yet; train one with `omnitune train`")
 
 
@@ -53,8 +57,17 @@ def show(
         typer.echo(version.model_dump_json(indent=2))
         return
     console.print(f"[bold]{version.ref}[/bold]  ({version.id})")
-    for key in ("artefact_path", "sha256", "base_model", "method", "recipe", "plan_id", "job_id",
-                "dataset_hash", "created_at"):
+    for key in (
+        "artefact_path",
+        "sha256",
+        "base_model",
+        "method",
+        "recipe",
+        "plan_id",
+        "job_id",
+        "dataset_hash",
+        "created_at",
+    ):
         console.print(f"  {key:14} {getattr(version, key)}", soft_wrap=True)
     for key, value in version.metrics.items():
         console.print(f"  metric {key:7} {value}")

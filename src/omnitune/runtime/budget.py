@@ -54,8 +54,9 @@ class BudgetMeter:
         for percent in ALERT_THRESHOLDS:
             if used * 100 >= percent and percent not in self.alerts_sent:
                 self.alerts_sent.add(percent)
-                alerts.append({"percent": percent, "budget_usd": self.budget_usd,
-                               "cost_usd": round(self.cost_usd(), 6)})
+                alerts.append(
+                    {"percent": percent, "budget_usd": self.budget_usd, "cost_usd": round(self.cost_usd(), 6)}
+                )
         return alerts
 
     def exhausted(self) -> bool:

@@ -59,13 +59,24 @@ def _index_job(job_dir: JobDir) -> str:
     events = iter_events(job_dir.events_file)
     plans.save_plan(plan)
     jobs.upsert_job(
-        id=spec.job_id, plan_id=spec.plan_id, model_index=spec.model_index, recipe=spec.recipe,
-        base_model=model.base_model, method=str(model.method), device=spec.device,
-        job_dir=str(job_dir.root), max_steps=spec.max_steps, budget_usd=spec.budget_usd,
-        hourly_rate_usd=spec.hourly_rate_usd, **_replay(events, _mtime(job_dir.spec_file)),
+        id=spec.job_id,
+        plan_id=spec.plan_id,
+        model_index=spec.model_index,
+        recipe=spec.recipe,
+        base_model=model.base_model,
+        method=str(model.method),
+        device=spec.device,
+        job_dir=str(job_dir.root),
+        max_steps=spec.max_steps,
+        budget_usd=spec.budget_usd,
+        hourly_rate_usd=spec.hourly_rate_usd,
+        **_replay(events, _mtime(job_dir.spec_file)),
     )
-    indexed = [(datetime.fromisoformat(e["ts"]), e["event"], _fields(e))
-               for e in events if e.get("event") in INDEXED_EVENTS]
+    indexed = [
+        (datetime.fromisoformat(e["ts"]), e["event"], _fields(e))
+        for e in events
+        if e.get("event") in INDEXED_EVENTS
+    ]
     job_events.replace_events(spec.job_id, indexed)
     sync_checkpoints(spec.job_id, job_dir.checkpoints_dir)
     return spec.job_id
@@ -73,9 +84,19 @@ def _index_job(job_dir: JobDir) -> str:
 
 def _replay(events: list[dict[str, Any]], fallback: datetime) -> dict[str, Any]:
     """The job row's columns as the event log implies them."""
-    cols: dict[str, Any] = {"state": str(JobState.QUEUED), "reason": "", "error": "", "step": 0,
-                            "loss": None, "cost_usd": 0.0, "metrics": {}, "pid": None,
-                            "pid_started_at": None, "started_at": None, "finished_at": None}
+    cols: dict[str, Any] = {
+        "state": str(JobState.QUEUED),
+        "reason": "",
+        "error": "",
+        "step": 0,
+        "loss": None,
+        "cost_usd": 0.0,
+        "metrics": {},
+        "pid": None,
+        "pid_started_at": None,
+        "started_at": None,
+        "finished_at": None,
+    }
     stamps = [datetime.fromisoformat(e["ts"]) for e in events]
     cols["created_at"] = stamps[0] if stamps else fallback
     cols["updated_at"] = stamps[-1] if stamps else fallback

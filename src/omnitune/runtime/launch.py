@@ -69,11 +69,21 @@ def recover(job: JobRecord) -> JobState | None:
         target, reason = JobState.FAILED, f"{who} {MAX_WORKER_DEATHS} times; see {job_dir.log_file}"
     else:
         target, reason = JobState.QUEUED, f"{who}; re-queued to resume from {where}"
-    moved = set_state(job.id, job.job_dir, target, from_states=[job.state], reason=reason,
-                      expect_pid=job.pid, columns={"pid": None, "pid_started_at": None})
+    moved = set_state(
+        job.id,
+        job.job_dir,
+        target,
+        from_states=[job.state],
+        reason=reason,
+        expect_pid=job.pid,
+        columns={"pid": None, "pid_started_at": None},
+    )
     return target if moved else None
 
 
 def _deaths(job_dir: JobDir) -> int:
-    return sum(1 for e in iter_events(job_dir.events_file)
-               if e.get("event") == "state" and str(e.get("reason", "")).startswith(_DIED))
+    return sum(
+        1
+        for e in iter_events(job_dir.events_file)
+        if e.get("event") == "state" and str(e.get("reason", "")).startswith(_DIED)
+    )

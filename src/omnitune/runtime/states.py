@@ -28,8 +28,9 @@ def set_state(
     columns = dict(columns or {})
     if to is JobState.FAILED:
         columns.setdefault("error", reason)
-    if not jobs.transition(job_id, to, from_states=from_states, reason=reason, expect_pid=expect_pid,
-                           **columns):
+    if not jobs.transition(
+        job_id, to, from_states=from_states, reason=reason, expect_pid=expect_pid, **columns
+    ):
         return False
     record_event(job_id, job_dir, "state", state=str(to), reason=reason, **event_fields)
     return True

@@ -91,8 +91,13 @@ class Supervisor:
             if job.pid and overdue and is_alive(job.pid, job.pid_started_at):
                 signal_group(job.pid, signal.SIGKILL)
                 wait_gone(job.pid, job.pid_started_at, 5.0)
-                set_state(job.id, job.job_dir, JobState.CANCELLED, from_states=[JobState.CANCELLING],
-                          reason=f"killed after a {self.cancel_grace_s:g}s grace period")
+                set_state(
+                    job.id,
+                    job.job_dir,
+                    JobState.CANCELLED,
+                    from_states=[JobState.CANCELLING],
+                    reason=f"killed after a {self.cancel_grace_s:g}s grace period",
+                )
                 killed.append(job.id)
         return killed
 

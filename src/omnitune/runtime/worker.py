@@ -47,8 +47,15 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         traceback.print_exc()
         message = f"{type(exc).__name__}: {exc}"
-        set_state(spec.job_id, job_dir.root, JobState.FAILED, from_states=_ACTIVE,
-                  reason=message, columns={"error": message}, error=message)
+        set_state(
+            spec.job_id,
+            job_dir.root,
+            JobState.FAILED,
+            from_states=_ACTIVE,
+            reason=message,
+            columns={"error": message},
+            error=message,
+        )
         return 1
     _finish(spec, job_dir, final, reason, result)
     return 0
@@ -71,17 +78,27 @@ def _run(spec: JobSpec, job_dir: JobDir) -> tuple[JobState, str, RecipeResult | 
     plan = job_dir.read_plan()
     model = job_dir.model_choice(spec, plan)
     prior_s, alerts = prior_usage(iter_events(job_dir.events_file), spec.budget_usd)
-    meter = BudgetMeter(spec.hourly_rate_usd, spec.budget_usd, prior_device_s=prior_s,
-                        storage_usd_per_gb_month=spec.storage_usd_per_gb_month,
-                        storage_root=job_dir.root, alerts_sent=alerts)
+    meter = BudgetMeter(
+        spec.hourly_rate_usd,
+        spec.budget_usd,
+        prior_device_s=prior_s,
+        storage_usd_per_gb_month=spec.storage_usd_per_gb_month,
+        storage_root=job_dir.root,
+        alerts_sent=alerts,
+    )
     sink = JobEventSink(spec.job_id, job_dir.root, meter, spec.max_steps)
     stop = WorkerStopControl(job_dir.control_file, meter, sink)
     stop.install_signal_handlers()
     resume_from = latest_checkpoint(job_dir.checkpoints_dir)
     where = f"resuming from {resume_from.name}" if resume_from else "starting from scratch"
-    sink.emit("state", state=str(JobState.RUNNING), reason=f"worker pid {os.getpid()} {where}",
-              resume_from=str(resume_from) if resume_from else None,
-              pid=os.getpid(), pid_started_at=start_time(os.getpid()))
+    sink.emit(
+        "state",
+        state=str(JobState.RUNNING),
+        reason=f"worker pid {os.getpid()} {where}",
+        resume_from=str(resume_from) if resume_from else None,
+        pid=os.getpid(),
+        pid_started_at=start_time(os.getpid()),
+    )
     for alert in meter.new_alerts():
         sink.emit("budget_alert", **alert)
     if meter.exhausted():
@@ -89,13 +106,27 @@ def _run(spec: JobSpec, job_dir: JobDir) -> tuple[JobState, str, RecipeResult | 
     from omnitune.recipes.registry import get_recipe
 
     ctx = RecipeContext(
-        plan=plan, model=model, data_dir=Path(spec.data_dir), output_dir=job_dir.output_dir,
-        checkpoints_dir=job_dir.checkpoints_dir, events=sink, control=stop, resume_from=resume_from,
-        max_steps=spec.max_steps, seed=spec.seed, device=spec.device, extra=dict(spec.extra),
+        plan=plan,
+        model=model,
+        data_dir=Path(spec.data_dir),
+        output_dir=job_dir.output_dir,
+        checkpoints_dir=job_dir.checkpoints_dir,
+        events=sink,
+        control=stop,
+        resume_from=resume_from,
+        max_steps=spec.max_steps,
+        seed=spec.seed,
+        device=spec.device,
+        extra=dict(spec.extra),
     )
     result = get_recipe(spec.recipe).run(ctx)
-    sink.emit("result", status=result.status, step=result.step, metrics=result.metrics,
-              artefact_dir=str(result.artefact_dir) if result.artefact_dir else None)
+    sink.emit(
+        "result",
+        status=result.status,
+        step=result.step,
+        metrics=result.metrics,
+        artefact_dir=str(result.artefact_dir) if result.artefact_dir else None,
+    )
     sink.flush()
     final = _FINAL_STATE[result.status]
     return final, _reason(final, result, meter), result

@@ -29,12 +29,24 @@ from omnitune.store.records import JobRecord
 from omnitune.types import Executor, JobState
 
 __all__ = [
-    "JobNotFoundError", "JobRecord", "JobStateError", "cancel", "describe", "get", "list_jobs", "pause",
-    "resume", "run_foreground", "start", "submit", "tail_events",
+    "JobNotFoundError",
+    "JobRecord",
+    "JobStateError",
+    "cancel",
+    "describe",
+    "get",
+    "list_jobs",
+    "pause",
+    "resume",
+    "run_foreground",
+    "start",
+    "submit",
+    "tail_events",
 ]
 
-SETTLED_STATES = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED,
-                            JobState.PAUSED, JobState.BUDGET_FROZEN})
+SETTLED_STATES = frozenset(
+    {JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED, JobState.PAUSED, JobState.BUDGET_FROZEN}
+)
 EventCallback = Callable[[dict[str, Any]], None]
 
 
@@ -61,12 +73,20 @@ def submit(
     DatasetManifest.read(Path(data_dir))  # a clear error now rather than in the worker
     device = device or ("cpu" if plan.training.gpu.type == "cpu" else "cuda:0")
     spec = JobSpec(
-        job_id=uuid.uuid4().hex[:12], plan_id=plan.id, model_index=model_index, recipe=model.recipe,
-        data_dir=str(Path(data_dir).resolve()), max_steps=max_steps, seed=seed,
+        job_id=uuid.uuid4().hex[:12],
+        plan_id=plan.id,
+        model_index=model_index,
+        recipe=model.recipe,
+        data_dir=str(Path(data_dir).resolve()),
+        max_steps=max_steps,
+        seed=seed,
         budget_usd=budget_usd if budget_usd is not None else plan.training.budget_usd,
-        hourly_rate_usd=_hourly_rate(plan, device, hourly_rate_usd), device=device,
+        hourly_rate_usd=_hourly_rate(plan, device, hourly_rate_usd),
+        device=device,
         storage_usd_per_gb_month=_storage_rate(),
-        model_name=model_name, register_model=register, extra=extra or {},
+        model_name=model_name,
+        register_model=register,
+        extra=extra or {},
     )
     job_dir = JobDir(get_settings().jobs_dir / spec.job_id)
     job_dir.root.mkdir(parents=True)
@@ -74,10 +94,19 @@ def submit(
     job_dir.write_spec(spec)
     plans.save_plan(plan)
     record = store_jobs.insert_job(
-        id=spec.job_id, plan_id=plan.id, model_index=model_index, recipe=spec.recipe,
-        base_model=model.base_model, method=str(model.method), device=device,
-        state=str(JobState.QUEUED), reason="submitted", job_dir=str(job_dir.root),
-        max_steps=max_steps, budget_usd=spec.budget_usd, hourly_rate_usd=spec.hourly_rate_usd,
+        id=spec.job_id,
+        plan_id=plan.id,
+        model_index=model_index,
+        recipe=spec.recipe,
+        base_model=model.base_model,
+        method=str(model.method),
+        device=device,
+        state=str(JobState.QUEUED),
+        reason="submitted",
+        job_dir=str(job_dir.root),
+        max_steps=max_steps,
+        budget_usd=spec.budget_usd,
+        hourly_rate_usd=spec.hourly_rate_usd,
     )
     record_event(spec.job_id, job_dir.root, "state", state=str(JobState.QUEUED), reason="submitted")
     return record
@@ -227,13 +256,17 @@ def _set_budget(job: JobRecord, budget_usd: float) -> None:
 
 def _model_of(plan: TrainingPlan, model_index: int) -> Any:
     if not 0 <= model_index < len(plan.models):
-        raise ValueError(f"plan {plan.id}: model_index {model_index} is out of range; "
-                         f"the plan has {len(plan.models)} model(s) in `models`")
+        raise ValueError(
+            f"plan {plan.id}: model_index {model_index} is out of range; "
+            f"the plan has {len(plan.models)} model(s) in `models`"
+        )
     model = plan.models[model_index]
     if model.recipe not in RECIPES:
         known = ", ".join(sorted(RECIPES)) or "none"
-        raise ValueError(f"plan {plan.id}: models[{model_index}].recipe {model.recipe!r} is not an "
-                         f"implemented recipe; implemented: {known}")
+        raise ValueError(
+            f"plan {plan.id}: models[{model_index}].recipe {model.recipe!r} is not an "
+            f"implemented recipe; implemented: {known}"
+        )
     return model
 
 

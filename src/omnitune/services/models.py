@@ -21,7 +21,11 @@ from omnitune.store.tables import utcnow
 from omnitune.types import JobState
 
 __all__ = [
-    "ModelVersionNotFoundError", "ModelVersionRecord", "get_version", "list_versions", "register",
+    "ModelVersionNotFoundError",
+    "ModelVersionRecord",
+    "get_version",
+    "list_versions",
+    "register",
     "version_of_job",
 ]
 
@@ -43,10 +47,19 @@ def register(job_id: str, name: str | None = None) -> ModelVersionRecord:
     artefact = home / ARTEFACT_DIR
     shutil.copytree(job_dir.output_dir, artefact, copy_function=_link_or_copy)
     fields = {
-        "id": uuid.uuid4().hex[:12], "name": name, "version": version, "artefact_path": str(artefact),
-        "sha256": artefact_sha256(artefact), "base_model": job.base_model, "method": job.method,
-        "recipe": job.recipe, "plan_id": job.plan_id, "job_id": job.id,
-        "dataset_hash": _dataset_hash(job_dir), "metrics": json_safe(job.metrics), "created_at": utcnow(),
+        "id": uuid.uuid4().hex[:12],
+        "name": name,
+        "version": version,
+        "artefact_path": str(artefact),
+        "sha256": artefact_sha256(artefact),
+        "base_model": job.base_model,
+        "method": job.method,
+        "recipe": job.recipe,
+        "plan_id": job.plan_id,
+        "job_id": job.id,
+        "dataset_hash": _dataset_hash(job_dir),
+        "metrics": json_safe(job.metrics),
+        "created_at": utcnow(),
     }
     record = model_versions.insert_version(**fields)
     write_atomic(home / MODEL_VERSION_FILE, record.model_dump_json(indent=2))

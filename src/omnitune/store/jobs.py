@@ -136,8 +136,14 @@ def _claim_in(session: Any, job_id: str) -> JobRecord | None:
     result = session.execute(
         sa.update(JobRow)
         .where(JobRow.id == job_id, JobRow.state == str(JobState.QUEUED))
-        .values(state=str(JobState.RUNNING), reason="claimed", pid=None, pid_started_at=None,
-                started_at=now, updated_at=now)
+        .values(
+            state=str(JobState.RUNNING),
+            reason="claimed",
+            pid=None,
+            pid_started_at=None,
+            started_at=now,
+            updated_at=now,
+        )
     )
     if result.rowcount != 1:
         return None
