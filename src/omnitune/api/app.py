@@ -1,0 +1,64 @@
+"""The studio's FastAPI app: API routes, error shape, web UI, and (optionally) the local supervisor."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from omnitune import __version__
+from omnitune.api.errors import install_error_handlers
+
+log = logging.getLogger("omnitune.api")
+
+
+def create_app(run_supervisor: bool = False, supervisor_poll_s: float = 0.5) -> FastAPI:
+    """Build the app; with ``run_supervisor`` a supervisor thread starts queued jobs while it serves."""
+    app = FastAPI(
+        title="omnitune studio",
+        version=__version__,
+        lifespan=_lifespan(run_supervisor, supervisor_poll_s),
+        description="Plan, approve, watch and compare training jobs. Every endpoint but health needs "
+        "`Authorization: Bearer <token>` (see `omnitune users token`).",
+    )
+    install_error_handlers(app)
+    from omnitune.api.routes import jobs, models, plans, streams, system
+
+    for module in (system, plans, jobs, streams, models):
+        app.include_router(module.router)
+    app.add_api_route("/health", system.health, methods=["GET"], tags=["system"])
+    return app
+
+
+def _lifespan(run_supervisor: bool, poll_s: float):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        thread = None
+        if run_supervisor:
+            thread = threading.Thread(target=_supervise, args=(stop, poll_s), name="supervisor", daemon=True)
+            thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            if thread is not None:
+                thread.join(timeout=10)
+
+    return lifespan
+
+
+def _supervise(stop: threading.Event, poll_s: float) -> None:
+    """Run the supervisor until ``stop``; a failing tick is logged and retried, never fatal to the server."""
+    from omnitune.runtime.supervisor import Supervisor
+
+    supervisor = Supervisor()
+    while not stop.is_set():
+        try:
+            supervisor.tick()
+        except Exception:
+            log.exception("supervisor tick failed; retrying")
+        stop.wait(poll_s)

@@ -1,0 +1,188 @@
+"""The studio API through HTTP against a real `omnitune serve` process: plan → edit → approve → live job."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from studio_helpers import Studio, running_studio, sse_events, write_chat_data
+
+pytestmark = pytest.mark.e2e
+
+PROMPT = "fine-tune a small chat model to answer support questions"
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
+    with running_studio(tmp_path_factory.mktemp("studio")) as running:
+        write_chat_data(running.data_dir / "chat.jsonl")
+        yield running
+
+
+def _plan(client: httpx.Client, studio: Studio) -> dict[str, Any]:
+    body = {
+        "prompt": PROMPT,
+        "options": {"base_model": "omnitune/tiny-llama", "data_path": str(studio.data_dir / "chat.jsonl")},
+    }
+    response = client.post("/api/training/parse-intent", json=body)
+    assert response.status_code == 200, response.text
+    return dict(response.json()["plan"])
+
+
+def _error(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    return dict(response.json()["error"])
+
+
+def test_health_and_docs_need_no_token_everything_else_does(studio: Studio) -> None:
+    anonymous = studio.client(token="")
+    assert anonymous.get("/health").json()["status"] == "ok"
+    assert anonymous.get("/api/training/health").status_code == 200
+    assert "/api/training/parse-intent" in anonymous.get("/openapi.json").json()["paths"]
+    assert anonymous.get("/docs").status_code == 200
+    assert "token" in _error(anonymous.get("/api/training/jobs"), 401)["message"]
+    assert _error(studio.client("ot_not-a-real-token").get("/api/training/jobs"), 401)
+    assert studio.client().get("/api/me").json()["role"] == "admin"
+
+
+def test_bad_input_is_a_json_error_naming_the_field(studio: Studio) -> None:
+    client = studio.client()
+    assert _error(client.post("/api/training/parse-intent", json={"prompt": ""}), 422)["field"] == "prompt"
+    assert _error(client.post("/api/training/parse-intent", content=b"{not json"), 422)
+    bad_method = {"prompt": PROMPT, "options": {"method": "telepathy"}}
+    assert (
+        _error(client.post("/api/training/parse-intent", json=bad_method), 422)["field"] == "options.method"
+    )
+    plan_id = _plan(client, studio)["id"]
+    tiles = f"/api/training/plans/{plan_id}/tiles"
+    assert _error(client.put(f"{tiles}/colour", json={"type": "red"}), 422)["field"] == "tile"
+    assert _error(client.put(f"{tiles}/gpu", json={"type": "warp-drive"}), 422)["field"] == "type"
+    assert _error(client.put(f"{tiles}/model", json={"base_model": "nope"}), 422)["field"] == "base_model"
+    assert _error(client.put(f"{tiles}/gpu", json={"base_model": "x"}), 422)["field"] == "base_model"
+    assert _error(client.put(f"{tiles}/budget", json={"budget_usd": -1}), 422)["field"] == "budget_usd"
+    assert _error(client.get("/api/training/plans/nope"), 404)
+    assert _error(client.get("/api/training/jobs/nope"), 404)["field"] == "job_id"
+    assert _error(client.get("/api/training/jobs/nope/logs?lines=0"), 422)["field"] == "lines"
+
+
+def test_data_paths_stay_inside_the_allowed_roots(studio: Studio, tmp_path: Path) -> None:
+    client = studio.client()
+    plan_id = _plan(client, studio)["id"]
+    outside = write_chat_data(tmp_path / "outside.jsonl")
+    link = studio.data_dir / "escape.jsonl"
+    link.unlink(missing_ok=True)
+    os.symlink(outside, link)
+    for raw in (str(outside), str(studio.data_dir / ".." / "serve.log"), str(link)):
+        error = _error(client.put(f"/api/training/plans/{plan_id}/tiles/data", json={"path": raw}), 422)
+        assert error["field"] == "path" and "outside the allowed roots" in error["message"]
+    error = _error(client.post(f"/api/training/plans/{plan_id}/approve", json={"data_path": str(link)}), 422)
+    assert error["field"] == "data_path"
+
+
+def test_tile_edits_replan_and_keep_user_hyperparameters(studio: Studio) -> None:
+    client = studio.client()
+    plan = _plan(client, studio)
+    tiles = f"/api/training/plans/{plan['id']}/tiles"
+    edited = client.put(f"{tiles}/hyperparameters", json={"values": {"learning_rate": 0.001}}).json()["plan"]
+    assert edited["training"]["hyperparameters"]["learning_rate"] == 0.001
+    on_gpu = client.put(f"{tiles}/gpu", json={"type": "a100-80gb"}).json()["plan"]
+    assert on_gpu["training"]["gpu"]["type"] == "a100-80gb"
+    assert on_gpu["estimates"]["cost_usd"]["total"] > plan["estimates"]["cost_usd"]["total"]
+    assert on_gpu["training"]["hyperparameters"]["learning_rate"] == 0.001
+    assert client.get(f"/api/training/plans/{plan['id']}").json()["plan"] == on_gpu
+
+
+def test_a_vague_request_asks_questions_and_cannot_be_approved(studio: Studio) -> None:
+    client = studio.client()
+    plan = client.post("/api/training/parse-intent", json={"prompt": "make it better"}).json()["plan"]
+    assert plan["questions"] and not plan["models"]
+    error = _error(
+        client.post(
+            f"/api/training/plans/{plan['id']}/approve",
+            json={"data_path": str(studio.data_dir / "chat.jsonl")},
+        ),
+        422,
+    )
+    assert error["code"] == "not_runnable"
+
+
+@pytest.mark.slow
+def test_plan_approve_stream_resume_websocket_logs_model_and_isolation(studio: Studio) -> None:
+    client = studio.client()
+    plan = _plan(client, studio)
+    edit = {"values": {"batch_size": 4, "gradient_accumulation": 1}}
+    assert client.put(f"/api/training/plans/{plan['id']}/tiles/hyperparameters", json=edit).status_code == 200
+    approved = client.post(f"/api/training/plans/{plan['id']}/approve", json={"max_steps": 3})
+    assert approved.status_code == 200, approved.text
+    job_id = approved.json()["jobs"][0]["id"]
+    _queued_job_controls(client, plan["id"])
+
+    with client.stream("GET", f"/api/training/jobs/{job_id}/stream") as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        frames = list(sse_events(response))
+    assert frames[-1]["event"] == "end" and frames[-1]["data"]["state"] == "succeeded"
+    losses = [f["data"]["loss"] for f in frames if f["event"] == "metrics"]
+    assert len(losses) == 3 and losses[-1] < losses[0]
+
+    middle = frames[len(frames) // 2]
+    with client.stream(
+        "GET", f"/api/training/jobs/{job_id}/stream", headers={"Last-Event-ID": middle["id"]}
+    ) as response:
+        resumed = list(sse_events(response))
+    assert [f["id"] for f in resumed[:-1]] == [f["id"] for f in frames[len(frames) // 2 + 1 : -1]]
+
+    assert _websocket_ids(studio, job_id) == [f["id"] for f in frames[:-1]]
+    log_lines = client.get(f"/api/training/jobs/{job_id}/logs?lines=5").json()["lines"]
+    assert 0 < len(log_lines) <= 5
+    detail = client.get(f"/api/training/jobs/{job_id}").json()
+    assert detail["job"]["state"] == "succeeded" and detail["model_versions"]
+    version = detail["model_versions"][0]
+    assert client.get(f"/api/training/models/{version['id']}").json()["job_id"] == job_id
+    assert version["id"] in [m["id"] for m in client.get("/api/training/models").json()["models"]]
+    _other_user_sees_nothing(studio, plan["id"], job_id, version["id"])
+
+
+def _queued_job_controls(client: httpx.Client, plan_id: str) -> None:
+    """A second job waits behind the first (one CPU slot): pause, resume and cancel it."""
+    second = client.post(f"/api/training/plans/{plan_id}/approve", json={"max_steps": 1}).json()["jobs"][0]
+    paused = client.post(f"/api/training/jobs/{second['id']}/pause").json()["job"]
+    assert paused["state"] == "paused"
+    assert client.post(f"/api/training/jobs/{second['id']}/resume").json()["job"]["state"] == "queued"
+    assert client.post(f"/api/training/jobs/{second['id']}/cancel").json()["job"]["state"] == "cancelled"
+    again = client.post(f"/api/training/jobs/{second['id']}/cancel")
+    assert _error(again, 409)["code"] == "conflict"
+
+
+def _websocket_ids(studio: Studio, job_id: str) -> list[str]:
+    from websockets.sync.client import connect
+
+    url = studio.url.replace("http", "ws") + f"/api/training/jobs/{job_id}/ws"
+    ids = []
+    with connect(url, additional_headers={"Authorization": f"Bearer {studio.admin_token}"}) as socket:
+        for message in socket:
+            item = json.loads(message)
+            if item["event"]["event"] == "end":
+                break
+            ids.append(str(item["id"]))
+    return ids
+
+
+def _other_user_sees_nothing(studio: Studio, plan_id: str, job_id: str, model_id: str) -> None:
+    bob = studio.client(studio.cli("users", "add", "bob").strip())
+    assert bob.get("/api/me").json() == {**bob.get("/api/me").json(), "name": "bob", "role": "user"}
+    assert bob.get("/api/training/jobs").json()["jobs"] == []
+    assert bob.get("/api/training/models").json()["models"] == []
+    for path in (
+        f"/api/training/jobs/{job_id}",
+        f"/api/training/jobs/{job_id}/stream",
+        f"/api/training/jobs/{job_id}/logs",
+        f"/api/training/plans/{plan_id}",
+        f"/api/training/models/{model_id}",
+    ):
+        assert _error(bob.get(path), 404)["code"] == "not_found", path
+    assert _error(bob.post(f"/api/training/jobs/{job_id}/cancel"), 404)
