@@ -53,6 +53,37 @@ def show(model_id: str = typer.Argument(..., help="Catalog id or Hub id.")) -> N
     typer.echo(model.model_dump_json(indent=2, exclude_none=True))
 
 
+@catalog_app.command("discover")
+def discover(
+    task: str = typer.Argument(..., help="A task key, e.g. text_to_image, speech_recognition."),
+    limit: int = typer.Option(20, help="How many Hub models to fetch."),
+    memory_gb: float | None = typer.Option(None, "--memory-gb", help="GPU memory to score VRAM fit against."),
+) -> None:
+    """Search the Hugging Face Hub for models of a task (needs OMNITUNE_OFFLINE=0 and network)."""
+    from omnitune.catalog import hub
+    from omnitune.types import Task
+
+    if not hub.hub_enabled():
+        console.print(
+            "Hub discovery is off: set OMNITUNE_OFFLINE=0 (and leave HF_HUB_OFFLINE unset) to enable it."
+        )
+        raise typer.Exit(1)
+    table = Table()
+    for header in ("HUB ID", "SCORE", "DOWNLOADS", "LICENSE", "ARCHITECTURE", "PARAMS (B)", "LoRA GB"):
+        table.add_column(header)
+    for c in hub.discover(Task(task), limit=limit, memory_gb=memory_gb):
+        table.add_row(
+            c.hub_id,
+            f"{c.score:.2f}",
+            str(c.downloads),
+            c.license or "?",
+            c.architecture or "?",
+            f"{c.params_b:.2f}" if c.params_b else "?",
+            f"{c.lora_vram_gb:g}" if c.lora_vram_gb else "?",
+        )
+    console.print(table)
+
+
 def register(app: typer.Typer) -> None:
     """Add `catalog` to the root app."""
     app.add_typer(catalog_app, name="catalog")
