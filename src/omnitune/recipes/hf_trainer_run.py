@@ -14,10 +14,14 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-from omnitune.recipes.base import RecipeContext, RecipeResult, StopReason
+from omnitune.recipes.base import RecipeContext, RecipeResult, RecipeStatus, StopReason
 from omnitune.recipes.checkpointing import atomic_checkpoint_dir, checkpoint_name
 
-_STATUS_FOR = {"pause": "paused", "budget": "budget_frozen", "cancel": "cancelled"}
+STATUS_FOR_STOP: dict[StopReason, RecipeStatus] = {
+    "pause": "paused",
+    "budget": "budget_frozen",
+    "cancel": "cancelled",
+}
 
 
 @dataclass
@@ -66,9 +70,9 @@ def run_trainer(ctx: RecipeContext, trainer: Any) -> TrainerOutcome:
     if bridge.stop_reason is not None:
         if bridge.stop_reason != "cancel":
             save_trainer_checkpoint(trainer, ctx.checkpoints_dir, step)
-        status = _STATUS_FOR[bridge.stop_reason]
+        status = STATUS_FOR_STOP[bridge.stop_reason]
         ctx.events.emit("stopped", step=step, reason=bridge.stop_reason)
-        return TrainerOutcome(step, result=RecipeResult(status, step))  # type: ignore[arg-type]
+        return TrainerOutcome(step, result=RecipeResult(status, step))
     metrics = {"train_runtime_s": float(output.metrics.get("train_runtime", 0.0))}
     if bridge.losses:
         metrics |= {"initial_loss": bridge.losses[0], "final_loss": bridge.losses[-1]}

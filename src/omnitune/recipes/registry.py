@@ -8,6 +8,7 @@ from omnitune.recipes.base import Recipe
 
 # Keys are what plans name in `models[].recipe`; values are lazy import paths.
 RECIPES: dict[str, str] = {
+    "llm_merge": "omnitune.recipes.llm.merge:MergeRecipe",
     "llm_distill": "omnitune.recipes.llm.distill:DistillRecipe",
     "vlm_sft": "omnitune.recipes.multimodal.vlm:VlmSftRecipe",
     "llm_rl": "omnitune.recipes.llm.rl:RLRecipe",
