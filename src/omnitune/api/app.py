@@ -30,7 +30,14 @@ def create_app(run_supervisor: bool = False, supervisor_poll_s: float = 0.5) -> 
     for module in (system, plans, jobs, streams, models):
         app.include_router(module.router)
     app.add_api_route("/health", system.health, methods=["GET"], tags=["system"])
+    _mount_ui(app)
     return app
+
+
+def _mount_ui(app: FastAPI) -> None:
+    from omnitune.ui import pages
+
+    pages.mount(app)
 
 
 def _lifespan(run_supervisor: bool, poll_s: float):  # type: ignore[no-untyped-def]
