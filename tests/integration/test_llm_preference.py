@@ -113,3 +113,15 @@ def test_wrong_family_is_a_clear_error(tmp_path: Path) -> None:
     ctx, _ = make_ctx(tmp_path, data, recipe="llm_preference", method=Method.DPO)
     with pytest.raises(ValueError, match="family 'text' cannot train dpo"):
         get_recipe("llm_preference").run(ctx)
+
+
+@pytest.mark.slow
+def test_budget_freezes_with_a_checkpoint_and_cancel_leaves_none(tmp_path: Path) -> None:
+    ctx, _, frozen = _run(tmp_path, Method.ORPO, {"learning_rate": 5e-3}, control=StopAfter(3, "budget"))
+    assert (frozen.status, frozen.step) == ("budget_frozen", 3)
+    assert (ctx.checkpoints_dir / "step-00000003" / "trainer_state.json").is_file()
+
+    ctx2, events, cancelled = _run(tmp_path, Method.ORPO, {}, control=StopAfter(1, "cancel"), name="c")
+    assert (cancelled.status, cancelled.step) == ("cancelled", 1)
+    assert not list(ctx2.checkpoints_dir.glob("step-*"))
+    assert ("stopped", {"step": 1, "reason": "cancel"}) in events.events

@@ -4,8 +4,8 @@ Run: `omnitune train --plan plan.json --data prepared/` with `models[0].recipe: 
 plan's base model is the student, hyperparameter `teacher_model` (a catalog id, Hub id or trained
 artefact directory) the teacher. Data: family `chat` (assistant tokens) or `text` (every token).
 Loss = alpha * T^2 * KL(teacher_T || student_T) + (1 - alpha) * cross-entropy on the labels, with
-temperature T (`temperature`, default 2.0) and `alpha` (default 0.5): Hinton et al.'s recipe, as a
-short loss in a transformers Trainer subclass (trl's DistillationTrainer distils on-policy
+temperature T (`temperature`, default 2.0) and `alpha` (or `alpha_kd`; default 0.5): Hinton et al.'s
+recipe, as a short loss in a transformers Trainer subclass (trl's DistillationTrainer distils on-policy
 generations, which is a different, much slower method on a CPU). Student and teacher must share a
 tokenizer; a from-config student simply takes the teacher's. Reports the student's held-out KL to
 the teacher and its own loss before and after.
@@ -45,7 +45,8 @@ class DistillRecipe:
         max_len = int(hp.get("seq_len", 512))
         train_ex = sft_data.encode_records(tokenizer, train, family, max_len=max_len)
         held_ex = sft_data.encode_records(tokenizer, held, family, max_len=max_len)
-        temperature, alpha = float(hp.get("temperature", 2.0)), float(hp.get("alpha", 0.5))
+        temperature = float(hp.get("temperature", 2.0))
+        alpha = float(hp.get("alpha", hp.get("alpha_kd", 0.5)))
         before = distill_scores(student, teacher, held_ex, tokenizer.pad_token_id, temperature)
         trainer = DistillTrainer(
             teacher=teacher,

@@ -67,7 +67,8 @@ def _settings(hp: dict[str, Any]) -> tuple[str, list[str], list[float]]:
     inputs = [str(m) for m in hp.get("merge_models") or []]
     if not inputs:
         raise ValueError("llm_merge needs hyperparameter merge_models: the models or adapters to merge")
-    weights = [float(w) for w in hp.get("weights") or [1.0 / len(inputs)] * len(inputs)]
+    given = hp.get("weights") or "equal"  # the presets say `weights: equal`
+    weights = [1.0 / len(inputs)] * len(inputs) if given == "equal" else [float(w) for w in given]
     if len(weights) != len(inputs):
         raise ValueError(f"weights has {len(weights)} values for {len(inputs)} merge_models")
     if method == "slerp" and len(inputs) != 1:

@@ -77,7 +77,9 @@ def trainer_kwargs(ctx: RecipeContext, hp: dict[str, Any], default_lr: float) ->
         "gradient_accumulation_steps": int(hp.get("gradient_accumulation", 1)),
         "num_train_epochs": float(hp.get("epochs", 1)),
         "max_steps": int(ctx.max_steps or hp.get("max_steps") or -1),
-        "warmup_steps": int(hp.get("warmup_steps", 0)),
+        # transformers reads a warmup_steps below 1 as a fraction of all steps (the presets' warmup_ratio)
+        "warmup_steps": float(hp.get("warmup_steps", hp.get("warmup_ratio", 0))),
+        "optim": str(hp.get("optimizer", "adamw_torch")),
         "lr_scheduler_type": str(hp.get("lr_scheduler", "linear")),
         "logging_steps": 1,
         "save_strategy": "no",  # checkpoints are ours: atomic, on pause/budget (hf_trainer_run)
