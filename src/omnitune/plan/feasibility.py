@@ -101,6 +101,11 @@ def _output_limits(it: Interpretation, stages: list[StagePlan], out: Review) -> 
             "render at 720p and upscale frame by frame (Real-ESRGAN) to the target resolution",
             blocking=True,
         )
+    elif video and (q.duration_s or 0) > MAX_VIDEO_SECONDS:
+        out.warnings.append(
+            f"open video models generate {MAX_VIDEO_SECONDS} s per clip; a {q.duration_s:g} s video "
+            "is assembled from several generated shots"
+        )
     music = any(s.choice.model.architecture.startswith("Musicgen") for s in stages)
     if music and (q.duration_s or 0) > MUSICGEN_WINDOW_S:
         out.warnings.append(

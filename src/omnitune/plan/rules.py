@@ -59,15 +59,20 @@ def find_method(text: str, lex: Lexicon) -> Method | None:
 def find_base_model(text: str, lex: Lexicon) -> str | None:
     """The catalog id of a model the text names, sized by what follows the name."""
     catalog = load_models()
-    for ident in catalog:  # an exact catalog id or hub id wins
-        hub = catalog[ident].hub_id
-        if ident.lower() in text.lower() or (hub and hub.lower() in text.lower()):
-            return ident
+    low = text.lower()
+    exact = [
+        (len(name), ident)
+        for ident, m in catalog.items()
+        for name in (ident, m.hub_id or "")
+        if name and re.search(rf"(?<![\w.-]){re.escape(name.lower())}(?![\w.-])", low)
+    ]
     for alias in lex.models:
         m = alias.pattern.search(text)
-        if m:
+        if m:  # the longer mention wins: 'phi-4 mini' (alias) over 'phi-4' (catalog id)
+            if exact and max(exact)[0] >= m.end() - m.start():
+                return max(exact)[1]
             return _sized(alias.ids, text[m.end() : m.end() + 24], catalog)
-    return None
+    return max(exact)[1] if exact else None
 
 
 def _sized(ids: tuple[str, ...], tail: str, catalog: dict) -> str:
