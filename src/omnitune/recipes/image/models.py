@@ -114,6 +114,13 @@ def build_tiny_sd_pipeline(config: dict[str, Any] | None = None, seed: int = 0) 
     )
 
 
+def optional_components(ctx: RecipeContext) -> dict[str, None]:
+    """``drop_text_encoder_3``: load SD3 without its T5 encoder (saves ~10 GB; captions use CLIP only)."""
+    if ctx.hyperparameters.get("drop_text_encoder_3"):
+        return {"text_encoder_3": None, "tokenizer_3": None}
+    return {}
+
+
 def load_diffusion_pipeline(ctx: RecipeContext, dtype: torch.dtype = torch.float32) -> Any:
     """The text-to-image pipeline a plan names: built from a tiny config or loaded pretrained."""
     from diffusers import DiffusionPipeline
@@ -129,7 +136,7 @@ def load_diffusion_pipeline(ctx: RecipeContext, dtype: torch.dtype = torch.float
         return build_tiny_sd_pipeline(source.tiny, seed=ctx.seed)
     ref = str(source.ref)
     try:
-        return DiffusionPipeline.from_pretrained(ref, dtype=dtype)
+        return DiffusionPipeline.from_pretrained(ref, dtype=dtype, **optional_components(ctx))
     except OSError as exc:
         hint = " (the directory holds no model_index.json)" if Path(ref).is_dir() else ""
         raise OSError(
