@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -84,3 +85,21 @@ def test_import_and_rules_only_planning_do_not_import_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"
+
+
+def test_warm_rules_planning_is_fast() -> None:
+    import statistics
+    import time
+
+    from omnitune.plan import build_plan
+
+    lines = (ASSETS / "intents-public.jsonl").read_text().splitlines()[:10]
+    requests = [json.loads(line)["text"] for line in lines]
+    for text in requests:
+        build_plan(text)  # warm caches
+    times = []
+    for text in requests:
+        started = time.perf_counter()
+        build_plan(text)
+        times.append(time.perf_counter() - started)
+    assert statistics.median(times) < 0.1  # ~5 ms idle; generous for loaded CI machines
