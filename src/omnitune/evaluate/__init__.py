@@ -1,1 +1,1 @@
-"""Evaluation: metrics, comparison, quality gates."""
+"""Evaluation: metrics per modality, side-by-side comparison, judges, quality gates, reports."""

@@ -1,0 +1,44 @@
+"""`omnitune eval MODEL [--data PATH] [--against BASE] [--json]`: metrics, baseline deltas, quality gates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from omnitune.cli.jobs import friendly_errors
+
+
+@friendly_errors
+def eval_command(
+    model: str = typer.Argument(..., help="A version id, NAME:vN, NAME@alias, a directory or a model id."),
+    data: Path | None = typer.Option(None, help="JSONL file or prepared dataset (default: training data)."),
+    against: str | None = typer.Option(None, help="Baseline to compare with ('base': the model's base)."),
+    gate: list[str] = typer.Option([], help="Quality gate, e.g. 'perplexity must drop 10%'. Repeatable."),
+    judge: str | None = typer.Option(None, help="openai:MODEL@URL, anthropic:MODEL or local:PATH."),
+    rubric: str | None = typer.Option(None, help="What the judge should reward."),
+    limit: int | None = typer.Option(None, help="Evaluate on at most this many examples."),
+    max_new_tokens: int = typer.Option(32, help="Reply length for generation metrics."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Evaluate a model; exit code 2 when a quality gate fails."""
+    from omnitune.services.evaluation import EvalRequest, evaluate
+
+    request = EvalRequest(model=model, data=data, against=against, gates=list(gate), judge=judge,
+                          rubric=rubric, limit=limit, max_new_tokens=max_new_tokens)  # fmt: skip
+    report, path = evaluate(request)
+    if as_json:
+        out = {**report.to_json_dict(), "report_path": str(path) if path else None}
+        typer.echo(json.dumps(out, indent=2))
+    else:
+        typer.echo(report.summary())
+        if path:
+            typer.echo(f"report: {path}")
+    if report.passed is False:
+        raise typer.Exit(2)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `eval` to the root app."""
+    app.command("eval")(eval_command)

@@ -1,0 +1,71 @@
+"""Use case `omnitune eval`: evaluate a model (registered or not) on data, against a baseline, with gates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from omnitune.evaluate.examples import load_examples
+from omnitune.evaluate.gates import gates_from_plan
+from omnitune.evaluate.report import EvalReport
+from omnitune.registry.references import ResolvedModel, resolve_baseline, resolve_model
+from omnitune.store import plans
+
+
+@dataclass
+class EvalRequest:
+    """What to evaluate and how."""
+
+    model: str
+    data: Path | None = None
+    against: str | None = None
+    gates: list[str] = field(default_factory=list)
+    judge: str | None = None
+    rubric: str | None = None
+    limit: int | None = None
+    max_new_tokens: int = 32
+    store: bool = True
+
+
+def evaluate(request: EvalRequest) -> tuple[EvalReport, Path | None]:
+    """Run the evaluation; store the report with the version; return it and where it was written."""
+    from omnitune.evaluate.judge import DEFAULT_RUBRIC, judge_from_spec
+    from omnitune.evaluate.language_model import LanguageModel
+    from omnitune.evaluate.llm import EvalOptions, evaluate_llm
+    from omnitune.registry.evaluations import store_report
+
+    target = resolve_model(request.model)
+    data = request.data or _default_data(target)
+    examples = load_examples(data, request.limit)
+    baseline = resolve_baseline(request.against, target) if request.against else None
+    options = EvalOptions(
+        max_new_tokens=request.max_new_tokens,
+        judge=judge_from_spec(request.judge) if request.judge else None,
+        rubric=request.rubric or DEFAULT_RUBRIC,
+        gates=[*request.gates, *_plan_gates(target)],
+    )
+    model = LanguageModel.load(target.label, target.path)
+    base = LanguageModel.load(baseline.label, baseline.path) if baseline else None
+    report = evaluate_llm(model, examples, baseline=base, options=options, data_label=str(data))
+    path = store_report(report, target.version) if request.store else None
+    return report, path
+
+
+def _default_data(target: ResolvedModel) -> Path:
+    """The validation split of the dataset the version was trained on, when its job recorded it."""
+    from omnitune.runtime.jobdir import JobDir
+    from omnitune.store import jobs
+
+    if target.version is None or not target.version.job_id:
+        raise ValueError(f"{target.label}: give --data PATH (a JSONL file or a prepared dataset directory)")
+    job = jobs.get_job(target.version.job_id)
+    return Path(JobDir(Path(job.job_dir)).read_spec().data_dir)
+
+
+def _plan_gates(target: ResolvedModel) -> list[str]:
+    if target.version is None or not target.version.plan_id:
+        return []
+    try:
+        return gates_from_plan(plans.get_plan(target.version.plan_id))
+    except KeyError:
+        return []
