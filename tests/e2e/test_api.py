@@ -186,3 +186,26 @@ def _other_user_sees_nothing(studio: Studio, plan_id: str, job_id: str, model_id
     ):
         assert _error(bob.get(path), 404)["code"] == "not_found", path
     assert _error(bob.post(f"/api/training/jobs/{job_id}/cancel"), 404)
+
+
+def test_credentials_are_write_only_and_per_user(studio: Studio) -> None:
+    client, secret = studio.client(), "sk-" + "do-not-echo-" * 3
+    stored = client.put("/api/training/credentials/openai_api_key", json={"value": secret})
+    assert stored.status_code == 200 and secret not in stored.text
+    listed = client.get("/api/training/credentials")
+    assert [c["name"] for c in listed.json()["credentials"]] == [
+        "openai_api_key"
+    ] and secret not in listed.text
+    assert (
+        _error(client.put("/api/training/credentials/ssh_key", json={"value": "x"}), 422)["field"] == "name"
+    )
+    assert (
+        _error(client.put("/api/training/credentials/hf_token", json={"value": ""}), 422)["field"] == "value"
+    )
+    assert _error(client.get("/api/training/credentials/openai_api_key"), 405)
+    carol = studio.client(studio.cli("users", "add", "carol").strip())
+    assert carol.get("/api/training/credentials").json()["credentials"] == []
+    assert _error(carol.delete("/api/training/credentials/openai_api_key"), 404)
+    assert client.delete("/api/training/credentials/openai_api_key").status_code == 204
+    log = (studio.home.parent / "serve.log").read_text()
+    assert secret not in log

@@ -100,4 +100,12 @@ def test_wizard_to_live_job_to_model_and_compare(page: object, studio: Studio, t
     page.screenshot(path=str(shots / "5-compare.png"), full_page=True)
     page.goto(studio.url + "/jobs")
     expect(page.locator("#job-rows .badge")).to_have_text("succeeded")
-    assert len(list(shots.glob("*.png"))) == 5
+    page.goto(studio.url + "/settings")
+    page.select_option("#cred-name", "hf_token")
+    page.fill("#cred-value", "hf_secret_value")
+    page.click("#cred-form button[type=submit]")
+    expect(page.locator("#cred-rows")).to_contain_text("hf_token")
+    expect(page.locator("#cred-value")).to_have_value("")
+    assert "hf_secret_value" not in page.content()
+    page.screenshot(path=str(shots / "6-settings.png"), full_page=True)
+    assert len(list(shots.glob("*.png"))) == 6

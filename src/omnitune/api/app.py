@@ -25,9 +25,9 @@ def create_app(run_supervisor: bool = False, supervisor_poll_s: float = 0.5) -> 
         "`Authorization: Bearer <token>` (see `omnitune users token`).",
     )
     install_error_handlers(app)
-    from omnitune.api.routes import jobs, models, plans, streams, system
+    from omnitune.api.routes import jobs, models, plans, streams, system, vault
 
-    for module in (system, plans, jobs, streams, models):
+    for module in (system, plans, jobs, streams, models, vault):
         app.include_router(module.router)
     app.add_api_route("/health", system.health, methods=["GET"], tags=["system"])
     _mount_ui(app)

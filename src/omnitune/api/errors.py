@@ -16,6 +16,7 @@ from omnitune.services.paths import PathNotAllowedError
 from omnitune.services.plans import PlanFieldError
 from omnitune.services.training import TrainingRequestError
 from omnitune.services.users import AccessDeniedError
+from omnitune.services.vault import VaultKeyError
 
 log = logging.getLogger("omnitune.api")
 
@@ -68,6 +69,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PlanFieldError, _mapped(422, "invalid"))
     app.add_exception_handler(PathNotAllowedError, _mapped(422, "invalid", "path"))
     app.add_exception_handler(TrainingRequestError, _mapped(422, "not_runnable", "plan"))
+    app.add_exception_handler(VaultKeyError, _mapped(503, "vault_key"))
     app.add_exception_handler(KeyError, _mapped(404, "not_found"))
     app.add_exception_handler(ValueError, _mapped(422, "invalid"))
     app.add_exception_handler(Exception, _unexpected)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from omnitune.plan.schema import TrainingPlan
 from omnitune.store.records import JobRecord, ModelVersionRecord
@@ -143,3 +144,23 @@ class ErrorResponse(BaseModel):
     """The body of every non-2xx answer."""
 
     error: ErrorBody
+
+
+class CredentialValue(_Body):
+    """A credential to store; it is encrypted and never sent back."""
+
+    value: SecretStr = Field(..., min_length=1, max_length=20_000)
+
+
+class CredentialInfo(BaseModel):
+    """That a credential is set, and since when; never its value."""
+
+    name: str
+    updated_at: datetime
+
+
+class CredentialsResponse(BaseModel):
+    """The credentials a user has set."""
+
+    credentials: list[CredentialInfo]
+    known: list[str] = Field(default_factory=list, description="Every name the vault accepts.")

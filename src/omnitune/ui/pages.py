@@ -23,6 +23,7 @@ PAGES = {
     "/models": ("models.html", "Models", "models"),
     "/models/{ref}": ("model.html", "Model", "models"),
     "/compare": ("compare.html", "Compare", "compare"),
+    "/settings": ("settings.html", "Settings", "settings"),
 }
 
 
