@@ -75,4 +75,7 @@ def show(
 
 def register(app: typer.Typer) -> None:
     """Add `models` to the root app."""
+    from omnitune.cli.model_registry import add_registry_commands
+
+    add_registry_commands(models_app)
     app.add_typer(models_app, name="models")

@@ -1,0 +1,181 @@
+"""`omnitune models tag | alias | search | verify | history | rm | compare | rate`: registry commands,
+added to the `models` group (the runtime's list/show stay in cli/models.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from omnitune.cli.jobs import friendly_errors
+
+console = Console()
+
+
+@friendly_errors
+def tag_command(
+    ref: str = typer.Argument(..., help="A version: id, NAME:vN, NAME@alias or NAME."),
+    tags: list[str] = typer.Argument(..., help="KEY or KEY=VALUE, one or more."),
+    remove: bool = typer.Option(False, "--remove", help="Remove these tag keys instead."),
+) -> None:
+    """Set (or remove) tags on a model version."""
+    from omnitune.registry import versions
+
+    for item in tags:
+        key, _, value = item.partition("=")
+        versions.untag(ref, key) if remove else versions.tag(ref, key, value)
+    console.print(f"{ref}: {'removed' if remove else 'tagged'} {', '.join(tags)}")
+
+
+@friendly_errors
+def alias_command(
+    ref: str = typer.Argument(..., help="The version to point at (NAME:vN), or NAME with --rollback."),
+    alias: str = typer.Argument(..., help="e.g. production, staging."),
+    rollback: bool = typer.Option(False, "--rollback", help="Point the alias back at its previous version."),
+) -> None:
+    """Point NAME@ALIAS at a version, or roll it back to the previous one."""
+    from omnitune.registry import versions
+
+    if rollback:
+        restored = versions.rollback_alias(ref.split(":")[0], alias)
+        console.print(f"{restored.name}@{alias} -> {restored.ref} (rolled back)")
+        return
+    record = versions.set_alias(ref, alias)
+    console.print(f"{record.name}@{alias} -> {ref}")
+
+
+@friendly_errors
+def search_command(
+    name: str | None = typer.Option(None, help="Model name."),
+    tag: list[str] = typer.Option([], help="KEY or KEY=VALUE; repeatable."),
+    method: str | None = typer.Option(None, help="Training method, e.g. lora."),
+    base_model: str | None = typer.Option(None, help="Base model id."),
+    text: str | None = typer.Option(None, help="Substring of name, base, method or recipe."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (with tags, aliases, evaluations)."),
+) -> None:
+    """Search registered versions by name, tags, method, base model or text."""
+    from omnitune.registry import versions
+
+    wanted: dict[str, str | None] = {}
+    for item in tag:
+        key, sep, value = item.partition("=")
+        wanted[key] = value if sep else None
+    found = versions.search(name, wanted, method, base_model, text)
+    if as_json:
+        typer.echo(json.dumps([versions.details(v.id) for v in found], indent=2, default=str))
+        return
+    table = Table()
+    for header in ("ID", "MODEL", "BASE", "METHOD", "SHA256"):
+        table.add_column(header)
+    for v in found:
+        table.add_row(v.id, v.ref, v.base_model, v.method, v.sha256[:12])
+    console.print(table if found else "no matching versions")
+
+
+@friendly_errors
+def verify_command(ref: str = typer.Argument(..., help="A version.")) -> None:
+    """Check a version's files against its recorded sha256."""
+    from omnitune.registry import versions
+
+    version = versions.verify(ref)
+    console.print(f"{version.ref}: sha256 {version.sha256} OK")
+
+
+@friendly_errors
+def history_command(
+    ref: str | None = typer.Argument(None, help="Only entries whose reference starts with this."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """The registry's audit log: every alias, tag, evaluation, export and removal."""
+    from omnitune.registry import versions
+
+    entries = versions.history(ref)
+    if as_json:
+        typer.echo(json.dumps([e.model_dump(mode="json") for e in entries], indent=2))
+        return
+    for e in entries:
+        console.print(f"{e.ts:%Y-%m-%d %H:%M:%S} {e.actor:10} {e.action:9} {e.ref} {json.dumps(e.details)}")
+
+
+@friendly_errors
+def rm_command(
+    ref: str = typer.Argument(..., help="The version to delete (files and records)."),
+    force: bool = typer.Option(False, "--force", help="Delete even when an alias points at it."),
+) -> None:
+    """Delete a model version."""
+    from omnitune.registry import versions
+
+    removed = versions.remove(ref, force)
+    console.print(f"removed {removed.ref} ({removed.id})")
+
+
+@friendly_errors
+def compare_command(
+    model_a: str = typer.Argument(..., help="First model (version ref, directory or id)."),
+    model_b: str = typer.Argument(..., help="Second model."),
+    prompts: Path = typer.Option(
+        ..., help="JSONL (prompt/answer, messages, text+label) or TXT, one prompt a line."
+    ),
+    out: Path | None = typer.Option(None, help="Save the comparison JSON here (input of `models rate`)."),
+    judge: str | None = typer.Option(None, help="openai:MODEL@URL, anthropic:MODEL or local:PATH."),
+    max_new_tokens: int = typer.Option(64, help="Reply length."),
+    as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
+) -> None:
+    """Run the same prompts through two models: outputs side by side, latency, metric deltas, winners."""
+    from omnitune.services.comparison import compare
+
+    comparison = compare(model_a, model_b, prompts, judge=judge, max_new_tokens=max_new_tokens)
+    if out:
+        comparison.write(out)
+    if as_json:
+        typer.echo(comparison.model_dump_json(indent=2))
+        return
+    table = Table(title=f"A = {comparison.model_a}   B = {comparison.model_b}")
+    for header in ("PROMPT", "A", "B", "A s", "B s"):
+        table.add_column(header)
+    for row in comparison.rows:
+        table.add_row(
+            row.messages[-1]["content"][:60],
+            row.output_a[:80],
+            row.output_b[:80],
+            f"{row.latency_a_s:.2f}",
+            f"{row.latency_b_s:.2f}",
+        )
+    console.print(table)
+    for metric, side in comparison.winners.items():
+        a, b = comparison.metrics_a[metric], comparison.metrics_b[metric]
+        console.print(f"  {metric:12} A {a:10.4f}  B {b:10.4f}  delta {b - a:+.4f}  winner {side.upper()}")
+    if out:
+        console.print(f"saved {out}")
+
+
+@friendly_errors
+def rate_command(
+    comparison: Path = typer.Argument(..., help="A comparison JSON from `models compare --out`."),
+    out: Path = typer.Option(..., help="Directory for the prepared preference dataset."),
+    ratings: Path | None = typer.Option(None, help="JSONL of {row, preferred: a|b|tie}; else use --judge."),
+    judge: str | None = typer.Option(None, help="Let a judge rate instead: openai:MODEL@URL, local:PATH …"),
+) -> None:
+    """Turn rated comparisons into a prompt/chosen/rejected dataset that a DPO/KTO plan trains on."""
+    from omnitune.services.comparison import rate
+
+    manifest, count = rate(comparison, out, ratings=ratings, judge=judge)
+    console.print(f"{count} preference pairs -> {out} ({manifest.family.value}); train with method dpo")
+
+
+def add_registry_commands(app: typer.Typer) -> None:
+    """Add the registry commands to the `models` group."""
+    for name, command in (
+        ("tag", tag_command),
+        ("alias", alias_command),
+        ("search", search_command),
+        ("verify", verify_command),
+        ("history", history_command),
+        ("rm", rm_command),
+        ("compare", compare_command),
+        ("rate", rate_command),
+    ):
+        app.command(name)(command)
