@@ -48,7 +48,7 @@ def test_accuracy_rises_pause_resume_and_reload(tmp_path: Path) -> None:
     checkpoint = ctx.checkpoints_dir / "step-00000004"
     assert checkpoint.is_dir()
 
-    ctx, _ = make_ctx(
+    ctx, events = make_ctx(
         tmp_path,
         data,
         recipe="audio_classification",
@@ -58,6 +58,9 @@ def test_accuracy_rises_pause_resume_and_reload(tmp_path: Path) -> None:
     )
     result = AudioClassificationRecipe().run(ctx)
     assert result.status == "completed" and result.step == 12
+    steps = [m for m in events.named("metrics") if "loss" in m]
+    assert [m["step"] for m in steps] == list(range(5, 13))  # resumed after step 4, one event per step
+    assert {"lr", "samples_per_s", "eta_s"} <= set(steps[0]) and steps[-1]["eta_s"] == 0.0
     assert result.metrics["accuracy_after"] > result.metrics["accuracy_before"]
     assert result.metrics["accuracy_after"] == 1.0
     model = AutoModelForAudioClassification.from_pretrained(ctx.output_dir)

@@ -7,9 +7,12 @@ this module only turns a ``RecipeContext`` into the pieces each recipe hands to 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from transformers import TrainerCallback
 
 from omnitune.recipes.base import RecipeContext
 from omnitune.types import Method
@@ -41,6 +44,15 @@ def resolve_model(ctx: RecipeContext) -> ModelRef:
     if entry.from_config is not None:
         return ModelRef(None, dict(entry.from_config))
     return ModelRef(entry.hub_id or entry.id)
+
+
+def config_values(defaults: dict[str, Any], given: dict[str, Any] | None) -> dict[str, Any]:
+    """A tiny model's config fields: ``defaults`` updated by a ``from_config`` (sub)dict, minus model_type.
+
+    Catalog entries write ``from_config`` like a Hub config (``model_type`` + fields, nested sections
+    for composite models); the tiny builders own the model class, so ``model_type`` is not needed.
+    """
+    return {**defaults, **{k: v for k, v in (given or {}).items() if k != "model_type"}}
 
 
 def hyperparameters(ctx: RecipeContext, defaults: dict[str, Any]) -> dict[str, Any]:
@@ -131,6 +143,44 @@ def load_transformers_artefact(model_cls: Any, out: Path) -> Any:
         else PeftConfig.from_pretrained(str(out)).base_model_name_or_path
     )
     return PeftModel.from_pretrained(model_cls.from_pretrained(base_ref), out)
+
+
+class StepRates(TrainerCallback):
+    """Adds ``lr``, ``samples_per_s`` and ``eta_s`` to each step's log line before run_trainer emits it.
+
+    Given to the Trainer at construction, it runs before run_trainer's bridge, which sends the same
+    (now completed) log dict as the step's ``metrics`` event.
+    """
+
+    def __init__(self) -> None:
+        self._started = 0.0
+        self._step_seconds: list[float] = []
+
+    def on_step_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        """Time the previous step."""
+        now = time.perf_counter()
+        if self._started:
+            self._step_seconds.append(now - self._started)
+        self._started = now
+
+    def on_log(
+        self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kw: Any
+    ) -> None:
+        """Complete a step's log line with the learning rate, throughput and time left."""
+        if logs is None or "loss" not in logs:
+            return
+        seconds = time.perf_counter() - self._started if self._started else 0.0
+        recent = [*self._step_seconds[-9:], seconds]
+        per_step = sum(recent) / len(recent)
+        samples = args.per_device_train_batch_size * args.gradient_accumulation_steps * args.world_size
+        logs["lr"] = float(logs.get("learning_rate", 0.0))
+        logs["samples_per_s"] = samples / seconds if seconds > 0 else 0.0
+        logs["eta_s"] = per_step * max(0, state.max_steps - state.global_step)
+
+
+def trainer_callbacks() -> list[Any]:
+    """Callbacks every media recipe's Trainer gets (step rates for the ``metrics`` events)."""
+    return [StepRates()]
 
 
 class RowsDataset:

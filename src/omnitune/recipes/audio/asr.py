@@ -21,6 +21,7 @@ from omnitune.recipes.media_training import (
     hyperparameters,
     resolve_model,
     save_transformers_artefact,
+    trainer_callbacks,
     training_arguments,
     uses_lora,
 )
@@ -63,7 +64,14 @@ class SpeechRecognitionRecipe:
         args = training_arguments(ctx, hp)
         dataset = RowsDataset(speech.examples(train))
         outcome = run_trainer(
-            ctx, Trainer(model=model, args=args, train_dataset=dataset, data_collator=speech.collate)
+            ctx,
+            Trainer(
+                model=model,
+                args=args,
+                train_dataset=dataset,
+                callbacks=trainer_callbacks(),
+                data_collator=speech.collate,
+            ),
         )
         if outcome.result is not None:
             return outcome.result

@@ -14,7 +14,13 @@ import torch
 from omnitune.recipes.base import RecipeContext, RecipeResult
 from omnitune.recipes.hf_trainer_run import run_trainer
 from omnitune.recipes.media_inputs import Row, load_waveform, require, train_and_heldout
-from omnitune.recipes.media_training import RowsDataset, hyperparameters, resolve_model, training_arguments
+from omnitune.recipes.media_training import (
+    RowsDataset,
+    hyperparameters,
+    resolve_model,
+    trainer_callbacks,
+    training_arguments,
+)
 from omnitune.types import Method, Modality
 
 DEFAULTS: dict[str, Any] = {"learning_rate": 3e-5, "batch_size": 8, "epochs": 5, "max_seconds": 10.0}
@@ -45,6 +51,7 @@ class AudioClassificationRecipe:
             model=model,
             args=args,
             train_dataset=RowsDataset(clips.examples(train)),
+            callbacks=trainer_callbacks(),
             data_collator=clips.collate,
         )
         outcome = run_trainer(ctx, trainer)

@@ -23,6 +23,7 @@ from omnitune.recipes.media_training import (
     hyperparameters,
     resolve_model,
     save_transformers_artefact,
+    trainer_callbacks,
     training_arguments,
     uses_lora,
 )
@@ -65,6 +66,7 @@ class MusicGenerationRecipe:
             model=model,
             args=args,
             train_dataset=RowsDataset(music.examples(train)),
+            callbacks=trainer_callbacks(),
             data_collator=music.collate,
         )
         outcome = run_trainer(ctx, trainer)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from omnitune.recipes.media_training import config_values
+
 CHARACTERS = list("abcdefghijklmnopqrstuvwxyz0123456789 .,'?!-")
 
 
@@ -61,13 +63,13 @@ def tiny_audio_classifier(overrides: dict[str, Any], labels: list[str]) -> tuple
         frequency_stride=8,
         time_stride=8,
     )
-    config = ASTConfig(**{**ast, **values, **label_maps})
+    config = ASTConfig(**{**config_values(ast, values), **label_maps})
     extractor = ASTFeatureExtractor(num_mel_bins=config.num_mel_bins, max_length=config.max_length)
     return ASTForAudioClassification(config), extractor
 
 
 def tiny_whisper(overrides: dict[str, Any]) -> tuple[Any, Any]:
-    """Whisper with d_model 16 and 2+2 layers, a byte-level tokenizer, a 16-bin 1 s feature extractor."""
+    """Whisper (default d_model 16, 2+2 layers, 16 mel bins, 1 s windows) with a byte-level tokenizer."""
     from transformers import (
         GenerationConfig,
         WhisperConfig,
@@ -81,7 +83,6 @@ def tiny_whisper(overrides: dict[str, Any]) -> tuple[Any, Any]:
     prefix = ["<|startoftranscript|>", "<|en|>", "<|transcribe|>", "<|notimestamps|>"]
     tokenizer.add_special_tokens({"additional_special_tokens": prefix})
     tokenizer.set_prefix_tokens(language=None, task=None, predict_timestamps=False)
-    extractor = WhisperFeatureExtractor(feature_size=16, sampling_rate=16000, chunk_length=1)
     start, end = tokenizer.convert_tokens_to_ids("<|startoftranscript|>"), tokenizer.eos_token_id
     sizes = dict(
         d_model=16,
@@ -102,7 +103,13 @@ def tiny_whisper(overrides: dict[str, Any]) -> tuple[Any, Any]:
         bos_token_id=end,
         eos_token_id=end,
     )
-    model = WhisperForConditionalGeneration(WhisperConfig(**{**sizes, **overrides, **ids}))
+    config = WhisperConfig(**{**config_values(sizes, overrides), **ids})
+    # The encoder sees max_source_positions * 2 frames of 10 ms: the extractor pads clips to that length.
+    seconds = config.max_source_positions * 2 // 100
+    extractor = WhisperFeatureExtractor(
+        feature_size=config.num_mel_bins, sampling_rate=16000, chunk_length=seconds
+    )
+    model = WhisperForConditionalGeneration(config)
     model.generation_config = GenerationConfig(
         decoder_start_token_id=start, eos_token_id=end, pad_token_id=end
     )
@@ -110,7 +117,7 @@ def tiny_whisper(overrides: dict[str, Any]) -> tuple[Any, Any]:
 
 
 def tiny_musicgen(overrides: dict[str, Any]) -> tuple[Any, Any]:
-    """A MusicGen with a 1-layer T5 text encoder, a tiny 8 kHz EnCodec (2 codebooks) and a 2-layer decoder."""
+    """MusicGen (default: 1-layer T5, tiny 8 kHz EnCodec, 2 codebooks, 2-layer decoder); sections override."""
     from transformers import (
         EncodecConfig,
         EncodecFeatureExtractor,
@@ -123,35 +130,44 @@ def tiny_musicgen(overrides: dict[str, Any]) -> tuple[Any, Any]:
     )
 
     tokenizer = T5Tokenizer(vocab=unigram_vocab(["<pad>", "</s>", "<unk>"]), extra_ids=0)
-    values = dict(overrides)
-    codebook = int(values.pop("codebook_size", 64))
-    encodec = EncodecConfig(
+    audio_defaults = dict(
         sampling_rate=8000,
         hidden_size=8,
         num_filters=4,
         num_residual_layers=1,
         upsampling_ratios=[8, 4],
-        codebook_size=codebook,
-        target_bandwidths=[3.0],
+        codebook_size=64,
         num_lstm_layers=1,
-        chunk_length_s=None,
-        overlap=None,
     )
-    text = T5Config(vocab_size=len(tokenizer), d_model=16, d_kv=8, d_ff=32, num_layers=1, num_heads=2)
+    audio = config_values(audio_defaults, overrides.get("audio_encoder"))
+    decoder_defaults = dict(
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        ffn_dim=32,
+        max_position_embeddings=1024,
+        num_codebooks=2,
+    )
+    decoder_values = config_values(decoder_defaults, overrides.get("decoder"))
+    # The decoder's codebook count decides EnCodec's bandwidth (codebooks x frame rate x bits per code).
+    audio |= {"chunk_length_s": None, "overlap": None}
+    encodec = EncodecConfig(**audio)
+    kbps = decoder_values["num_codebooks"] * encodec.frame_rate * encodec.codebook_nbits / 1000
+    encodec = EncodecConfig(**audio | {"target_bandwidths": [kbps]})
+    text_defaults = dict(d_model=16, d_kv=8, d_ff=32, num_layers=1, num_heads=2)
+    text = T5Config(
+        **config_values(text_defaults, overrides.get("text_encoder")) | {"vocab_size": len(tokenizer)}
+    )
+    codebook = encodec.codebook_size
     special: dict[str, Any] = dict(
         pad_token_id=codebook, bos_token_id=codebook, decoder_start_token_id=codebook
     )
-    sizes: dict[str, Any] = dict(
-        hidden_size=16, num_hidden_layers=2, num_attention_heads=2, ffn_dim=32, max_position_embeddings=1024
-    )
-    decoder = MusicgenDecoderConfig(
-        **{**sizes, **values, "vocab_size": codebook, "num_codebooks": encodec.num_quantizers, **special}
-    )
+    decoder = MusicgenDecoderConfig(**{**decoder_values, "vocab_size": codebook, **special})
     model = MusicgenForConditionalGeneration(
         MusicgenConfig(text_encoder=text, audio_encoder=encodec, decoder=decoder)
     )
     model.generation_config.update(**special)
-    extractor = EncodecFeatureExtractor(feature_size=1, sampling_rate=8000)
+    extractor = EncodecFeatureExtractor(feature_size=1, sampling_rate=encodec.sampling_rate)
     return model, MusicgenProcessor(feature_extractor=extractor, tokenizer=tokenizer)
 
 
@@ -212,7 +228,7 @@ def tiny_speecht5(overrides: dict[str, Any], texts: list[str], workdir: Any) -> 
     ids = dict(
         vocab_size=len(tokenizer), bos_token_id=0, pad_token_id=1, eos_token_id=2, decoder_start_token_id=2
     )
-    config = SpeechT5Config(**{**sizes, **overrides, **ids})
+    config = SpeechT5Config(**{**config_values(sizes, overrides), **ids})
     vocoder = SpeechT5HifiGan(
         SpeechT5HifiGanConfig(
             model_in_dim=config.num_mel_bins,

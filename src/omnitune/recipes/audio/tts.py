@@ -18,7 +18,13 @@ from omnitune.recipes.audio.speakers import speaker_embeddings, speaker_of
 from omnitune.recipes.base import RecipeContext, RecipeResult
 from omnitune.recipes.hf_trainer_run import run_trainer
 from omnitune.recipes.media_inputs import Row, load_waveform, require, train_and_heldout
-from omnitune.recipes.media_training import RowsDataset, hyperparameters, resolve_model, training_arguments
+from omnitune.recipes.media_training import (
+    RowsDataset,
+    hyperparameters,
+    resolve_model,
+    trainer_callbacks,
+    training_arguments,
+)
 from omnitune.types import Method, Modality
 
 DEFAULTS: dict[str, Any] = {
@@ -63,6 +69,7 @@ class SpeechSynthesisRecipe:
             model=model,
             args=training_arguments(ctx, hp),
             train_dataset=RowsDataset(train_ex),
+            callbacks=trainer_callbacks(),
             data_collator=speech.collate,
         )
         outcome = run_trainer(ctx, trainer)

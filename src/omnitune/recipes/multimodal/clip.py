@@ -21,6 +21,7 @@ from omnitune.recipes.media_training import (
     hyperparameters,
     resolve_model,
     save_transformers_artefact,
+    trainer_callbacks,
     training_arguments,
     uses_lora,
 )
@@ -51,7 +52,11 @@ class ClipContrastiveRecipe:
             model = add_lora(model, hp, ["q_proj", "v_proj"])
         args = training_arguments(ctx, hp)
         trainer = Trainer(
-            model=model, args=args, train_dataset=RowsDataset(train), data_collator=pairs.collate
+            model=model,
+            args=args,
+            train_dataset=RowsDataset(train),
+            callbacks=trainer_callbacks(),
+            data_collator=pairs.collate,
         )
         outcome = run_trainer(ctx, trainer)
         if outcome.result is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from omnitune.recipes.media_training import config_values
+
 
 def clip_tokenizer() -> Any:
     """A character-level CLIP BPE tokenizer (byte alphabet, every symbol also as a word end, no merges)."""
@@ -16,22 +18,22 @@ def clip_tokenizer() -> Any:
 
 
 def tiny_clip(overrides: dict[str, Any]) -> tuple[Any, Any]:
-    """A CLIP with 2-layer, width-16 text and vision towers on 32x32 images."""
+    """A CLIP (default: 2-layer, width-16 towers on 32x32 images); text_config/vision_config override."""
     from transformers import CLIPConfig, CLIPImageProcessorPil, CLIPModel, CLIPProcessor
 
     tokenizer = clip_tokenizer()
-    size = int(overrides.get("image_size", 32))
     tower = dict(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32)
-    text = dict(
-        tower,
+    text = config_values(dict(tower, max_position_embeddings=32), overrides.get("text_config")) | dict(
         vocab_size=len(tokenizer),
-        max_position_embeddings=32,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
     )
-    vision = dict(tower, image_size=size, patch_size=int(overrides.get("patch_size", 8)))
-    config = CLIPConfig(text_config=text, vision_config=vision, projection_dim=16)
+    vision = config_values(dict(tower, image_size=32, patch_size=8), overrides.get("vision_config"))
+    top = config_values({"projection_dim": 16}, overrides)
+    top = {k: v for k, v in top.items() if k not in ("text_config", "vision_config")}
+    config = CLIPConfig(text_config=text, vision_config=vision, **top)
+    size = int(vision["image_size"])
     images = CLIPImageProcessorPil(size={"shortest_edge": size}, crop_size={"height": size, "width": size})
     return CLIPModel(config), CLIPProcessor(image_processor=images, tokenizer=tokenizer)
 
@@ -48,43 +50,46 @@ VLM_CHAT_TEMPLATE = (
 
 
 def tiny_llava(overrides: dict[str, Any], texts: list[str]) -> tuple[Any, Any]:
-    """A LLaVA: 2-layer CLIP vision tower on 32x32 images + 2-layer Llama, BPE trained on ``texts``."""
+    """A LLaVA (default: 2-layer CLIP vision tower on 32x32 + 2-layer Llama), BPE trained on ``texts``."""
     from transformers import AutoModelForImageTextToText, CLIPImageProcessorPil, LlavaConfig, LlavaProcessor
 
     from omnitune.recipes.llm.tokenizers import train_bpe_tokenizer
 
-    tokenizer = train_bpe_tokenizer(texts, vocab_size=int(overrides.get("vocab_size", 512)))
+    tokenizer = train_bpe_tokenizer(texts, vocab_size=512)
     tokenizer.add_special_tokens({"additional_special_tokens": [IMAGE_TOKEN]})
-    size, patch = int(overrides.get("image_size", 32)), int(overrides.get("patch_size", 8))
-    vision = dict(
-        model_type="clip_vision_model",
+    vision_defaults = dict(
         hidden_size=16,
         num_hidden_layers=2,
         num_attention_heads=2,
         intermediate_size=32,
-        image_size=size,
-        patch_size=patch,
+        image_size=32,
+        patch_size=8,
     )
-    text = dict(
-        model_type="llama",
-        vocab_size=len(tokenizer),
+    vision = config_values(vision_defaults, overrides.get("vision_config")) | {
+        "model_type": "clip_vision_model"
+    }
+    text_defaults = dict(
         hidden_size=32,
         intermediate_size=64,
         num_hidden_layers=2,
         num_attention_heads=2,
         num_key_value_heads=2,
         max_position_embeddings=512,
+    )
+    text = config_values(text_defaults, overrides.get("text_config")) | dict(
+        model_type="llama",
+        vocab_size=len(tokenizer),
         pad_token_id=tokenizer.pad_token_id,
         eos_token_id=tokenizer.eos_token_id,
         bos_token_id=tokenizer.bos_token_id,
     )
-    config = LlavaConfig(
-        vision_config=vision,
-        text_config=text,
-        image_token_index=int(tokenizer.convert_tokens_to_ids(IMAGE_TOKEN)),  # type: ignore[arg-type]
+    top = {k: v for k, v in config_values({}, overrides).items() if k not in ("text_config", "vision_config")}
+    top |= dict(
+        image_token_index=tokenizer.convert_tokens_to_ids(IMAGE_TOKEN),
         vision_feature_select_strategy="default",
-        vision_feature_layer=-1,
-    )
+    )  # the processor below counts image tokens this way
+    config = LlavaConfig(vision_config=vision, text_config=text, **top)
+    size, patch = int(vision["image_size"]), int(vision["patch_size"])
     images = CLIPImageProcessorPil(size={"shortest_edge": size}, crop_size={"height": size, "width": size})
     processor = LlavaProcessor(
         image_processor=images,

@@ -22,6 +22,7 @@ from omnitune.recipes.media_training import (
     hyperparameters,
     resolve_model,
     save_transformers_artefact,
+    trainer_callbacks,
     training_arguments,
     uses_lora,
 )
@@ -65,6 +66,7 @@ class VlmSftRecipe:
             args=args,
             train_dataset=_dataset(train_ex),
             processing_class=processor,
+            callbacks=trainer_callbacks(),
             data_collator=collator,
         )
         outcome = run_trainer(ctx, trainer)

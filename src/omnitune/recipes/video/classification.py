@@ -15,7 +15,13 @@ import torch
 from omnitune.recipes.base import RecipeContext, RecipeResult
 from omnitune.recipes.hf_trainer_run import run_trainer
 from omnitune.recipes.media_inputs import Row, load_frames, require, train_and_heldout
-from omnitune.recipes.media_training import RowsDataset, hyperparameters, resolve_model, training_arguments
+from omnitune.recipes.media_training import (
+    RowsDataset,
+    hyperparameters,
+    resolve_model,
+    trainer_callbacks,
+    training_arguments,
+)
 from omnitune.types import Method, Modality
 
 DEFAULTS: dict[str, Any] = {"learning_rate": 5e-5, "batch_size": 4, "epochs": 5}
@@ -45,6 +51,7 @@ class VideoClassificationRecipe:
             model=model,
             args=training_arguments(ctx, hp),
             train_dataset=RowsDataset(train_ex),
+            callbacks=trainer_callbacks(),
             data_collator=collate,
         )
         outcome = run_trainer(ctx, trainer)

@@ -22,8 +22,9 @@ from omnitune.recipes.image.loop import LoopSpec, run_loop
 from omnitune.recipes.image.objectives import sample_flow_sigmas
 from omnitune.recipes.image.optim import build_lr_scheduler, build_optimizer, pick_device, resolve_total_steps
 from omnitune.recipes.media_inputs import require, train_and_heldout, write_mp4
-from omnitune.recipes.media_training import BASE_DIR, hyperparameters
+from omnitune.recipes.media_training import BASE_DIR, hyperparameters, resolve_model
 from omnitune.recipes.video.pipelines import VideoLatents, load_video_pipeline
+from omnitune.recipes.video.tiny_models import tiny_wan_defaults
 from omnitune.types import Method, Modality
 
 DEFAULTS: dict[str, Any] = {
@@ -59,7 +60,10 @@ class VideoLoraRecipe:
         from diffusers import FlowMatchEulerDiscreteScheduler
         from peft import LoraConfig
 
-        hp = hyperparameters(ctx, DEFAULTS)
+        source = resolve_model(ctx)
+        hp = hyperparameters(
+            ctx, DEFAULTS | (tiny_wan_defaults(source.tiny) if source.tiny is not None else {})
+        )
         torch.manual_seed(ctx.seed)
         device = pick_device(ctx)
         train, held = train_and_heldout(ctx.data_dir, ctx.seed)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from omnitune.recipes.audio.tiny_models import unigram_vocab
+from omnitune.recipes.media_training import config_values
 
 
 def tiny_wan_pipeline(overrides: dict[str, Any]) -> Any:
-    """A ``WanPipeline``: 2-layer Wan transformer, tiny Wan VAE, 1-layer UMT5 encoder, in-memory tokenizer."""
+    """A ``WanPipeline``: 2-layer transformer, tiny VAE, 1-layer UMT5; sections of ``overrides`` win."""
     from diffusers import (
         AutoencoderKLWan,
         FlowMatchEulerDiscreteScheduler,
@@ -17,19 +18,20 @@ def tiny_wan_pipeline(overrides: dict[str, Any]) -> Any:
     )
     from transformers import T5Tokenizer, UMT5Config, UMT5EncoderModel
 
-    text_dim = 32
     tokenizer = T5Tokenizer(vocab=unigram_vocab(["<pad>", "</s>", "<unk>"]), extra_ids=0)
-    text = UMT5Config(vocab_size=len(tokenizer), d_model=text_dim, d_kv=8, d_ff=32, num_layers=1, num_heads=2)
-    vae = AutoencoderKLWan(
+    text_values = config_values(
+        dict(d_model=32, d_kv=8, d_ff=32, num_layers=1, num_heads=2), overrides.get("text_encoder")
+    )
+    text = UMT5Config(**text_values | {"vocab_size": len(tokenizer)})
+    vae_defaults = dict(
         base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1, temperal_downsample=[False, True, True]
     )
+    vae_values = config_values(vae_defaults, overrides.get("vae"))
+    vae = AutoencoderKLWan(**vae_values)
     sizes: dict[str, Any] = dict(
         patch_size=(1, 2, 2),
         num_attention_heads=2,
         attention_head_dim=12,
-        in_channels=16,
-        out_channels=16,
-        text_dim=text_dim,
         freq_dim=256,
         ffn_dim=32,
         num_layers=2,
@@ -37,7 +39,8 @@ def tiny_wan_pipeline(overrides: dict[str, Any]) -> Any:
         qk_norm="rms_norm_across_heads",
         rope_max_seq_len=32,
     )
-    transformer = WanTransformer3DModel(**{**sizes, **overrides})
+    wiring = dict(in_channels=vae_values["z_dim"], out_channels=vae_values["z_dim"], text_dim=text.d_model)
+    transformer = WanTransformer3DModel(**config_values(sizes, overrides.get("transformer")) | wiring)
     return WanPipeline(
         tokenizer=tokenizer,
         text_encoder=UMT5EncoderModel(text),
@@ -66,9 +69,23 @@ def tiny_videomae(overrides: dict[str, Any], labels: list[str]) -> tuple[Any, An
         id2label=dict(enumerate(labels)),
         label2id={label: i for i, label in enumerate(labels)},
     )
-    config = VideoMAEConfig(**{**sizes, **overrides, **label_maps})
+    config = VideoMAEConfig(**{**config_values(sizes, overrides), **label_maps})
     size = int(config.image_size)  # type: ignore[arg-type]
     processor = VideoMAEImageProcessorPil(
         size={"shortest_edge": size}, crop_size={"height": size, "width": size}
     )
     return VideoMAEForVideoClassification(config), processor
+
+
+def tiny_wan_defaults(from_config: dict[str, Any]) -> dict[str, Any]:
+    """Clip size and sampling defaults for a tiny Wan on a CPU (an entry may set num_frames/resolution)."""
+    size = int(from_config.get("resolution", 16))
+    return {
+        "num_frames": int(from_config.get("num_frames", 9)),
+        "height": size,
+        "width": size,
+        "fps": 8,
+        "max_sequence_length": 16,
+        "sample_steps": 2,
+        "sample_guidance": 1.0,
+    }
