@@ -11,6 +11,13 @@ from image_helpers import StopAfter, make_context, pattern_image, write_image_da
 from omnitune.types import Method
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> None:
+    torch.set_num_threads(1)  # tiny models on a busy shared CPU run faster single-threaded
+
+
 HP = {"learning_rate": 2e-3, "batch_size": 4, "num_threads": 1}
 
 

@@ -15,6 +15,11 @@ from omnitune.types import Method
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(autouse=True)
+def _one_thread() -> None:
+    torch.set_num_threads(1)  # tiny models on a busy shared CPU run faster single-threaded
+
+
 def test_controlnet_trains_saves_and_steers(tmp_path: Path) -> None:
     from diffusers import ControlNetModel, StableDiffusionControlNetPipeline, StableDiffusionPipeline
 
