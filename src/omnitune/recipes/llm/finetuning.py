@@ -105,16 +105,29 @@ def _unfreeze_final_norm(model: Any) -> None:
 
 
 def configure_threads(device: str, hp: dict[str, Any]) -> int:
-    """Use every core this process may run on (or ``num_threads``) for CPU math."""
+    """Threads for CPU math: ``num_threads`` if given, else the physical cores other work leaves idle."""
     import torch
 
     if not device.startswith("cpu"):
         return torch.get_num_threads()
     wanted = hp.get("num_threads") or os.environ.get("OMNITUNE_NUM_THREADS")
-    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    threads = max(1, int(wanted) if wanted else available)
+    threads = max(1, int(wanted)) if wanted else idle_physical_cores()
     torch.set_num_threads(threads)
     return threads
+
+
+def idle_physical_cores() -> int:
+    """Physical cores this process may use, less those other processes keep busy (1-minute load).
+
+    Why: OpenMP threads spin at barriers, so one thread more than there are idle cores makes every
+    matmul wait for a descheduled thread (10x slower steps measured on a loaded 2-core machine).
+    """
+    import psutil
+
+    allowed = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    physical = min(allowed, psutil.cpu_count(logical=False) or allowed)
+    others = max(0.0, os.getloadavg()[0] - 1.0) if hasattr(os, "getloadavg") else 0.0  # 1.0: this process
+    return max(1, min(physical, round(physical - others)))
 
 
 def use_bf16(device: str, hp: dict[str, Any]) -> bool:

@@ -1,0 +1,41 @@
+"""The readable table: printed, and written to results/summary.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import RESULTS_DIR, BenchResult
+
+
+def _mark(met: bool | None) -> str:
+    return {True: "yes", False: "NO", None: ""}[met]
+
+
+def table(results: list[BenchResult]) -> str:
+    """A Markdown table: benchmark, figure, value, target, met."""
+    lines = ["| benchmark | figure | value | target | met |", "|---|---|---|---|---|"]
+    for result in results:
+        if result.skipped:
+            lines.append(f"| {result.name} | {result.skipped} | | | |")
+            continue
+        for f in result.figures:
+            target = "" if f.target is None else f"{'≥' if f.higher else '≤'} {f.target:g} {f.unit}".strip()
+            lines.append(f"| {result.name} | {f.name} | {f.value} {f.unit} | {target} | {_mark(f.met)} |")
+    return "\n".join(lines)
+
+
+def write_summary(
+    results: list[BenchResult], machine: dict[str, Any], profile: str, directory: Path = RESULTS_DIR
+) -> Path:
+    """results/summary.md: the table, the machine and the profile it ran with."""
+    directory.mkdir(parents=True, exist_ok=True)
+    header = (
+        f"# omnitune benchmarks ({profile})\n\n"
+        f"Machine: {machine['platform']}, {machine['cpus']} CPUs, torch {machine['torch']}, "
+        f"CUDA {machine['cuda']}, load average {machine['loadavg_1m']} at {machine['time_utc']}.\n"
+        "Ratios come from alternating runs on the same machine; absolute numbers drift with load.\n\n"
+    )
+    path = directory / "summary.md"
+    path.write_text(header + table(results) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,79 @@
+"""(3) Hardware utilisation: achieved training FLOP/s over this machine's dense fp32 matmul peak.
+
+FLOPs per token = 6·N (N: parameters in matmuls, head included, lookup embedding not) plus attention
+12·L·d·s (PaLM's count, s the length of the token's sequence). The peak is a 1024² fp32 matmul at the
+training's thread count, measured between the training runs of the same benchmark run.
+Run: .venv/bin/python -m benchmarks.run --only utilisation
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+from benchmarks.common import BenchResult, Figure, Profile
+from benchmarks.contenders import omnitune_run
+from benchmarks.fixtures import Workspace, parameter_counts
+
+TARGET = 0.6
+
+
+def matmul_peak_flops(size: int = 1024, seconds: float = 1.0) -> float:
+    """Dense fp32 matmul FLOP/s (best of repeated timings; the current torch thread count)."""
+    import torch
+
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b  # warm the kernels
+    best, deadline = 0.0, time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        start = time.perf_counter()
+        a @ b
+        best = max(best, 2 * size**3 / (time.perf_counter() - start))
+    return best
+
+
+def flops_per_token(ws: Workspace) -> float:
+    """Training FLOPs per token of this workspace's model over its records' mean sequence length."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(ws.model_dir)
+    lengths = [len(tokenizer.apply_chat_template(r["messages"], tokenize=True)) for r in ws.records[:512]]
+    seq = sum(n * n for n in lengths) / sum(lengths)  # token-weighted sequence length
+    shape = ws.shape
+    attention = 12 * shape["num_hidden_layers"] * shape["hidden_size"] * seq
+    return 6 * parameter_counts(shape)["matmul"] + attention
+
+
+def run(profile: Profile, ws: Workspace, shared: dict[str, Any]) -> BenchResult:
+    """Peak, then training, then peak again (per round); utilisation from the medians."""
+    from omnitune.recipes.llm.finetuning import configure_threads
+
+    runs = list(shared.get("omnitune_train_runs", []))
+    peaks = []
+    for _ in range(max(1, profile.rounds - len(runs)) if runs else profile.rounds):
+        configure_threads("cpu", {})
+        peaks.append(matmul_peak_flops())
+        if len(runs) < profile.rounds:
+            runs.append(omnitune_run(ws))
+    configure_threads("cpu", {})
+    peaks.append(matmul_peak_flops())
+    per_token = flops_per_token(ws)
+    achieved = statistics.median(r["tokens_per_s"] for r in runs) * per_token
+    peak = statistics.median(peaks)
+    return BenchResult(
+        name="utilisation",
+        title="Hardware utilisation (training FLOP/s / measured fp32 matmul peak)",
+        figures=[
+            Figure("achieved training GFLOP/s", round(achieved / 1e9, 2), "GFLOP/s"),
+            Figure("measured matmul peak GFLOP/s", round(peak / 1e9, 2), "GFLOP/s"),
+            Figure("utilisation", round(achieved / peak, 3), "", TARGET),
+        ],
+        details={"flops_per_token": per_token, "peaks": peaks, "train_runs": runs, "threads": _threads()},
+    )
+
+
+def _threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
