@@ -81,6 +81,12 @@ def recover(job: JobRecord) -> JobState | None:
     return target if moved else None
 
 
+def recover_lost(device: str) -> list[str]:
+    """Settle every active job on ``device`` whose worker is gone (frees their slots); their ids."""
+    lost = [job for job in jobs.list_jobs(jobs.ACTIVE_STATES, device=device) if worker_lost(job)]
+    return [job.id for job in lost if recover(job) is not None]
+
+
 def _deaths(job_dir: JobDir) -> int:
     return sum(
         1

@@ -17,7 +17,7 @@ from omnitune.plan.schema import TrainingPlan
 from omnitune.recipes.checkpointing import list_checkpoints
 from omnitune.recipes.registry import RECIPES
 from omnitune.runtime import control, launch
-from omnitune.runtime.events import follow_events, iter_events, read_events
+from omnitune.runtime.events import follow_events, iter_events, now_iso, read_events
 from omnitune.runtime.jobdir import JobDir, JobSpec
 from omnitune.runtime.process import is_alive, terminate_group
 from omnitune.runtime.states import record_event, set_state
@@ -155,12 +155,15 @@ def run_foreground(
     """
     job = get(job_id)
     events_file = JobDir(Path(job.job_dir)).events_file
-    offset = 0
+    offset, waiting = 0, False
     try:
         while True:
             job = get(job.id)
-            if job.state is JobState.QUEUED:
-                launch.start(job.id)
+            if job.state is JobState.QUEUED and launch.start(job.id) is None:
+                launch.recover_lost(job.device)  # no supervisor may be running to free dead slots
+                if not waiting and on_event is not None:
+                    on_event(_waiting_event(job))
+                waiting = True
             elif launch.worker_lost(job):
                 launch.recover(job)
             events, offset = read_events(events_file, offset)
@@ -175,6 +178,13 @@ def run_foreground(
         if cancel_on_interrupt:
             cancel(job.id)
         raise
+
+
+def _waiting_event(job: JobRecord) -> dict[str, Any]:
+    """A display-only event (not in events.jsonl): the job waits for a free slot on its device."""
+    busy = [j.id for j in store_jobs.list_jobs(ACTIVE_STATES, device=job.device)]
+    reason = f"waiting for a free {job.device} slot (busy: {', '.join(busy)})"
+    return {"ts": now_iso(), "event": "waiting", "reason": reason}
 
 
 def tail_events(job_id: str, follow: bool = False, poll_s: float = 0.3) -> Iterator[dict[str, Any]]:
