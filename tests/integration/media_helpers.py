@@ -8,11 +8,23 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from omnitune.data.manifest import DatasetManifest, SplitInfo
 from omnitune.plan.schema import ModelChoice, Training, TrainingPlan
 from omnitune.recipes.base import RecipeContext, StopReason
 from omnitune.types import DataFamily, Method, Modality
+
+
+@pytest.fixture
+def one_thread() -> Any:
+    """Train on one CPU thread: on a shared 2-core machine a second thread mostly spins."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 class Events:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from media_helpers import make_ctx, write_prepared, write_tone
+from media_helpers import make_ctx, one_thread, write_prepared, write_tone  # noqa: F401
 
 from omnitune.recipes.audio.asr import SpeechRecognitionRecipe
 from omnitune.recipes.media_training import load_transformers_artefact
 from omnitune.types import DataFamily, Method, Modality
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _speech(root: Path) -> Path:

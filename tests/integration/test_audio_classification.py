@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from media_helpers import StopAfter, make_ctx, write_prepared, write_tone
+from media_helpers import StopAfter, make_ctx, one_thread, write_prepared, write_tone  # noqa: F401
 
 from omnitune.recipes.audio.classification import AudioClassificationRecipe
 from omnitune.types import DataFamily, Method, Modality
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 HP = {"learning_rate": 3e-3, "batch_size": 8, "max_steps": 12}
 

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from media_helpers import make_ctx, write_prepared, write_tone
+from media_helpers import make_ctx, one_thread, write_prepared, write_tone  # noqa: F401
 
 from omnitune.recipes.audio.speakers import mel_statistics_embedding
 from omnitune.recipes.audio.tts import SPEAKERS_FILE, SpeechSynthesisRecipe
 from omnitune.types import DataFamily, Method, Modality
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_mel_statistics_embedding_is_fixed_and_unit_length() -> None:

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from media_helpers import make_ctx, write_prepared
+from media_helpers import make_ctx, one_thread, write_prepared  # noqa: F401
 
 from omnitune.recipes.media_training import load_transformers_artefact
 from omnitune.recipes.multimodal.clip import ClipContrastiveRecipe
 from omnitune.types import DataFamily, Method, Modality
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 COLOURS = {
     "red": (220, 30, 30),

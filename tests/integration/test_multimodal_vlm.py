@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from media_helpers import make_ctx, write_prepared
+from media_helpers import make_ctx, one_thread, write_prepared  # noqa: F401
 
 from omnitune.recipes.media_training import load_transformers_artefact
 from omnitune.recipes.multimodal.vlm import VlmSftRecipe
 from omnitune.types import DataFamily, Method, Modality
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 COLOURS = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (30, 40, 220)}
 

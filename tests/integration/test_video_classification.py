@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from media_helpers import make_ctx, write_frames, write_prepared
+from media_helpers import make_ctx, one_thread, write_frames, write_prepared  # noqa: F401
 
 from omnitune.recipes.video.classification import VideoClassificationRecipe
 from omnitune.types import DataFamily, Method, Modality
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _clips(root: Path) -> Path:

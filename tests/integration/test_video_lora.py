@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from media_helpers import StopAfter, make_ctx, write_frames, write_prepared
+from media_helpers import StopAfter, make_ctx, one_thread, write_frames, write_prepared  # noqa: F401
 
 from omnitune.recipes.video.lora import VideoLoraRecipe
 from omnitune.types import DataFamily, Method, Modality
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 HP = {
     "learning_rate": 1e-2,
@@ -79,3 +81,26 @@ def test_video_lora_trains_pauses_resumes_and_reloads(tmp_path: Path) -> None:
         output_type="np",
     ).frames
     assert video.shape == (1, 5, 16, 16, 3)
+
+
+@pytest.mark.slow
+def test_cogvideox_lora_trains_and_reloads(tmp_path: Path) -> None:
+    from diffusers import CogVideoXPipeline
+
+    data = _clips(tmp_path / "data")
+    hp = HP | {"max_steps": 8}
+    ctx, _ = make_ctx(
+        tmp_path,
+        data,
+        recipe="video_lora",
+        method=Method.LORA,
+        hyperparameters=hp,
+        from_config={"family": "cogvideox"},
+    )
+    result = VideoLoraRecipe().run(ctx)
+    assert result.status == "completed" and result.step == 8
+    assert result.metrics["eval_loss_after"] < result.metrics["eval_loss_before"]
+    assert (ctx.output_dir / "sample.mp4").stat().st_size > 0
+    pipe = CogVideoXPipeline.from_pretrained(ctx.output_dir / "base")
+    pipe.load_lora_weights(ctx.output_dir)
+    assert any("lora" in name for name, _ in pipe.transformer.named_parameters())

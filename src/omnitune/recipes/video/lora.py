@@ -1,12 +1,13 @@
-"""Text-to-video LoRA on a diffusers video transformer (Wan 2.1), with flow matching on VAE latents.
+"""Text-to-video LoRA on a diffusers video transformer (Wan 2.1 or CogVideoX) on cached VAE latents.
 
 Run: `omnitune train --plan plan.json --data prepared/` with `models[0].recipe: video_lora`.
 Data: family `video`, records {"video": frames folder or file, "text": caption, ...}. Each clip is
 read as ``num_frames`` frames at ``height`` x ``width``, encoded once with the model's own VAE
 (latent caching; frozen) and its caption once with the text encoder; only LoRA layers on the
-transformer's attention train, with the model's objective (rectified flow: predict noise - x0).
+transformer's attention train, with the model's own objective (``objectives.py``: rectified flow
+for Wan, v-prediction for CogVideoX).
 The optimisation loop is the image recipes' shared one (diffusers ships no training loop).
-Outputs diffusers-format `pytorch_lora_weights.safetensors` (``WanPipeline.load_lora_weights``) and
+Outputs diffusers-format `pytorch_lora_weights.safetensors` (``pipe.load_lora_weights``) and
 a sample `sample.mp4` (PyAV) generated after training.
 """
 
@@ -19,12 +20,11 @@ import torch
 from omnitune.recipes.base import RecipeContext, RecipeResult
 from omnitune.recipes.image.data import BatchOrder
 from omnitune.recipes.image.loop import LoopSpec, run_loop
-from omnitune.recipes.image.objectives import sample_flow_sigmas
 from omnitune.recipes.image.optim import build_lr_scheduler, build_optimizer, pick_device, resolve_total_steps
 from omnitune.recipes.media_inputs import require, train_and_heldout, write_mp4
 from omnitune.recipes.media_training import BASE_DIR, hyperparameters, resolve_model
 from omnitune.recipes.video.pipelines import VideoLatents, load_video_pipeline
-from omnitune.recipes.video.tiny_models import tiny_wan_defaults
+from omnitune.recipes.video.tiny_models import tiny_video_defaults
 from omnitune.types import Method, Modality
 
 DEFAULTS: dict[str, Any] = {
@@ -45,7 +45,6 @@ DEFAULTS: dict[str, Any] = {
     "sample_guidance": 5.0,
 }
 LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
-FIXED_SIGMAS = (0.25, 0.5, 0.75)  # where the held-out flow loss is measured, before and after
 
 
 class VideoLoraRecipe:
@@ -57,12 +56,11 @@ class VideoLoraRecipe:
 
     def run(self, ctx: RecipeContext) -> RecipeResult:
         """Cache latents, train the LoRA, report held-out flow loss before/after, save LoRA + sample."""
-        from diffusers import FlowMatchEulerDiscreteScheduler
         from peft import LoraConfig
 
         source = resolve_model(ctx)
         hp = hyperparameters(
-            ctx, DEFAULTS | (tiny_wan_defaults(source.tiny) if source.tiny is not None else {})
+            ctx, DEFAULTS | (tiny_video_defaults(source.tiny) if source.tiny is not None else {})
         )
         torch.manual_seed(ctx.seed)
         device = pick_device(ctx)
@@ -71,8 +69,8 @@ class VideoLoraRecipe:
         video = load_video_pipeline(ctx, hp, device)
         cache = VideoLatents(video, ctx.data_dir, hp)
         train_set, held_set = cache.encode(train), cache.encode(held)
-        scheduler = FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=float(hp["flow_shift"]))
-        before = fixed_flow_loss(video.transformer, held_set, ctx.seed)
+        objective = video.objective
+        before = objective.fixed_loss(video.transformer, *held_set, ctx.seed)
         video.transformer.add_adapter(
             LoraConfig(
                 r=int(hp["lora_r"]),
@@ -94,7 +92,7 @@ class VideoLoraRecipe:
             optimizer,
             build_lr_scheduler(optimizer, hp, total),
             order,
-            lambda rows: flow_loss(video.transformer, scheduler, train_set, rows, hp),
+            lambda rows: objective.loss(video.transformer, train_set[0][rows], train_set[1][rows]),
             total,
             int(hp.get("gradient_accumulation", 1)),
             save_steps=int(hp.get("save_steps", 0)),
@@ -102,7 +100,7 @@ class VideoLoraRecipe:
         outcome = run_loop(ctx, spec)
         if outcome.status != "completed":
             return RecipeResult(outcome.status, outcome.step)
-        after = fixed_flow_loss(video.transformer, held_set, ctx.seed)
+        after = objective.fixed_loss(video.transformer, *held_set, ctx.seed)
         video.save_lora(ctx.output_dir)
         sample = self._sample(ctx, video, hp, str(hp["sample_prompt"] or train[0]["text"]))
         if video.from_config:  # keep the random-weight base so the LoRA reloads offline
@@ -120,47 +118,3 @@ class VideoLoraRecipe:
     def _sample(self, ctx: RecipeContext, video: Any, hp: dict[str, Any], prompt: str) -> Any:
         frames = video.generate(prompt, int(hp["sample_steps"]), float(hp["sample_guidance"]), ctx.seed)
         return write_mp4(frames, ctx.output_dir / "sample.mp4", int(hp["fps"]))
-
-
-def _noised(latents: torch.Tensor, noise: torch.Tensor, sigmas: torch.Tensor) -> torch.Tensor:
-    s = sigmas.view(-1, *([1] * (latents.ndim - 1))).to(latents.dtype)
-    return (1.0 - s) * latents + s * noise  # rectified flow; the velocity target is noise - latents
-
-
-def flow_loss(
-    transformer: Any, scheduler: Any, data: Any, rows: list[int], hp: dict[str, Any]
-) -> torch.Tensor:
-    """Flow-matching loss of one batch, timesteps drawn with the SD3 density (``weighting_scheme``)."""
-    from diffusers.training_utils import compute_loss_weighting_for_sd3
-
-    latents, embeds = data[0][rows], data[1][rows]
-    noise = torch.randn_like(latents)
-    scheme = str(hp["weighting_scheme"])
-    timesteps, sigmas = sample_flow_sigmas(scheduler, len(rows), scheme, device=latents.device)
-    prediction = transformer(
-        hidden_states=_noised(latents, noise, sigmas).to(transformer.dtype),
-        timestep=timesteps,
-        encoder_hidden_states=embeds,
-        return_dict=False,
-    )[0]
-    mse = ((prediction.float() - (noise - latents).float()) ** 2).mean(dim=tuple(range(1, latents.ndim)))
-    return (mse * compute_loss_weighting_for_sd3(scheme, sigmas).float()).mean()
-
-
-@torch.no_grad()
-def fixed_flow_loss(transformer: Any, data: Any, seed: int) -> float:
-    """Flow-matching loss at fixed sigmas and seeded noise: comparable before and after training."""
-    latents, embeds = data
-    generator = torch.Generator().manual_seed(seed)
-    noise = torch.randn(latents.shape, generator=generator).to(latents.device, latents.dtype)
-    total = 0.0
-    for sigma in FIXED_SIGMAS:
-        sigmas = torch.full((latents.shape[0],), sigma, device=latents.device)
-        prediction = transformer(
-            hidden_states=_noised(latents, noise, sigmas).to(transformer.dtype),
-            timestep=sigmas * 1000,
-            encoder_hidden_states=embeds,
-            return_dict=False,
-        )[0]
-        total += float(((prediction.float() - (noise - latents).float()) ** 2).mean())
-    return total / len(FIXED_SIGMAS)

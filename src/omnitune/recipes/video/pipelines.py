@@ -1,10 +1,10 @@
 """The diffusers video pipeline a video LoRA trains: loading, latent/caption caching, saving, sampling.
 
-Wan 2.1 (``WanPipeline``: ``WanTransformer3DModel`` + ``AutoencoderKLWan`` + UMT5) is supported end to
-end. CogVideoX, LTX-Video and HunyuanVideo pipelines load, but their transformers take differently
-shaped inputs and objectives (v-prediction with rotary embeddings; packed latents; a guidance-distilled
-transformer with two text encoders) that this recipe does not drive yet: they are refused with a clear
-error before any work is done.
+Wan 2.1 (``WanPipeline``: ``WanTransformer3DModel`` + ``AutoencoderKLWan`` + UMT5) and CogVideoX
+(``CogVideoXPipeline``: ``CogVideoXTransformer3DModel`` + ``AutoencoderKLCogVideoX`` + T5) are trained
+with their own objectives (``objectives.py``). LTX-Video and HunyuanVideo pipelines load, but their
+transformers take packed latents, or two text encoders and a guidance embedding, that this recipe does
+not drive yet: they are refused with a clear error before any work is done.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from omnitune.recipes.base import RecipeContext
 from omnitune.recipes.image.optim import weight_dtype
 from omnitune.recipes.media_inputs import Row, load_frames
 from omnitune.recipes.media_training import resolve_model
+from omnitune.recipes.video.objectives import CogVideoXVPrediction, WanFlowMatching
 
-SUPPORTED = {"WanPipeline": "wan"}
+SUPPORTED: dict[str, Any] = {"WanPipeline": WanFlowMatching, "CogVideoXPipeline": CogVideoXVPrediction}
 KNOWN_UNSUPPORTED = {
-    "CogVideoXPipeline": "CogVideoX (v-prediction, 3D rotary embeddings)",
     "LTXPipeline": "LTX-Video (packed latents)",
     "HunyuanVideoPipeline": "HunyuanVideo (Llama + CLIP text encoders, guidance embedding)",
 }
@@ -36,6 +36,7 @@ class VideoModel:
     pipe: Any
     from_config: bool
     hp: dict[str, Any]
+    objective: Any  # WanFlowMatching | CogVideoXVPrediction
 
     @property
     def transformer(self) -> Any:
@@ -77,11 +78,11 @@ def load_video_pipeline(ctx: RecipeContext, hp: dict[str, Any], device: torch.de
     """The plan's pipeline (tiny from config, or from the Hub / a directory), frozen, on ``device``."""
     from diffusers import DiffusionPipeline
 
-    from omnitune.recipes.video.tiny_models import tiny_wan_pipeline
+    from omnitune.recipes.video.tiny_models import tiny_video_pipeline
 
     source = resolve_model(ctx)
     pipe = (
-        tiny_wan_pipeline(source.tiny)
+        tiny_video_pipeline(source.tiny)
         if source.tiny is not None
         else DiffusionPipeline.from_pretrained(str(source.ref))
     )
@@ -89,8 +90,8 @@ def load_video_pipeline(ctx: RecipeContext, hp: dict[str, Any], device: torch.de
     if kind not in SUPPORTED:
         what = KNOWN_UNSUPPORTED.get(kind, kind)
         raise ValueError(
-            f"{ctx.model.base_model}: video_lora trains Wan 2.1 text-to-video pipelines "
-            f"(WanPipeline); {what} is not supported by this recipe yet; choose a Wan 2.1 model "
+            f"{ctx.model.base_model}: video_lora trains Wan 2.1 and CogVideoX text-to-video "
+            f"pipelines; {what} is not supported by this recipe yet; choose a Wan 2.1 model "
             "such as Wan-AI/Wan2.1-T2V-1.3B-Diffusers"
         )
     dtype = weight_dtype(hp, device)
@@ -100,7 +101,7 @@ def load_video_pipeline(ctx: RecipeContext, hp: dict[str, Any], device: torch.de
     for part in (pipe.text_encoder, pipe.transformer):
         part.to(device) if dtype == torch.float32 else part.to(device, dtype)
     pipe.set_progress_bar_config(disable=True)
-    return VideoModel(pipe, source.tiny is not None, hp)
+    return VideoModel(pipe, source.tiny is not None, hp, SUPPORTED[kind](pipe, hp))
 
 
 class VideoLatents:
@@ -129,8 +130,4 @@ class VideoLatents:
             self.data_dir, row["video"], int(hp["num_frames"]), int(hp["height"]), int(hp["width"])
         )
         pixels = torch.from_numpy(frames).permute(3, 0, 1, 2)[None].float() / 127.5 - 1.0  # (1, 3, F, H, W)
-        latents = vae.encode(pixels.to(vae.device)).latent_dist.mode()
-        shape = (1, vae.config.z_dim, 1, 1, 1)
-        mean = torch.tensor(vae.config.latents_mean).view(shape).to(latents)
-        std = torch.tensor(vae.config.latents_std).view(shape).to(latents)
-        return (latents - mean) / std  # the inverse of WanPipeline's decode-time de-normalisation
+        return self.video.objective.encode(vae, pixels.to(vae.device))

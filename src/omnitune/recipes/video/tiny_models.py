@@ -8,6 +8,67 @@ from omnitune.recipes.audio.tiny_models import unigram_vocab
 from omnitune.recipes.media_training import config_values
 
 
+def tiny_video_pipeline(from_config: dict[str, Any]) -> Any:
+    """A tiny text-to-video pipeline: ``family: cogvideox`` builds CogVideoX, anything else Wan 2.1."""
+    if from_config.get("family") == "cogvideox":
+        return tiny_cogvideox_pipeline(from_config)
+    return tiny_wan_pipeline(from_config)
+
+
+def tiny_cogvideox_pipeline(overrides: dict[str, Any]) -> Any:
+    """A ``CogVideoXPipeline``: 1-layer transformer, 4-block 8-channel CogVideoX VAE, 1-layer T5."""
+    from diffusers import (
+        AutoencoderKLCogVideoX,
+        CogVideoXDDIMScheduler,
+        CogVideoXPipeline,
+        CogVideoXTransformer3DModel,
+    )
+    from transformers import T5Config, T5EncoderModel, T5Tokenizer
+
+    tokenizer = T5Tokenizer(vocab=unigram_vocab(["<pad>", "</s>", "<unk>"]), extra_ids=0)
+    text_values = config_values(
+        dict(d_model=32, d_kv=8, d_ff=32, num_layers=1, num_heads=2), overrides.get("text_encoder")
+    )
+    text = T5Config(**text_values | {"vocab_size": len(tokenizer)})
+    vae_defaults = dict(
+        in_channels=3,
+        out_channels=3,
+        down_block_types=["CogVideoXDownBlock3D"] * 4,
+        up_block_types=["CogVideoXUpBlock3D"] * 4,
+        block_out_channels=[8, 8, 8, 8],
+        latent_channels=4,
+        layers_per_block=1,
+        norm_num_groups=2,
+        temporal_compression_ratio=4,
+    )
+    vae_values = config_values(vae_defaults, overrides.get("vae"))
+    sizes: dict[str, Any] = dict(
+        num_attention_heads=4,
+        attention_head_dim=8,
+        time_embed_dim=2,
+        num_layers=1,
+        sample_width=2,
+        sample_height=2,
+        sample_frames=9,
+        patch_size=2,
+        temporal_compression_ratio=4,
+        max_text_seq_length=16,
+    )
+    wiring = dict(
+        in_channels=vae_values["latent_channels"],
+        out_channels=vae_values["latent_channels"],
+        text_embed_dim=text.d_model,
+    )
+    transformer = CogVideoXTransformer3DModel(**config_values(sizes, overrides.get("transformer")) | wiring)
+    return CogVideoXPipeline(
+        tokenizer=tokenizer,
+        text_encoder=T5EncoderModel(text),
+        vae=AutoencoderKLCogVideoX(**vae_values),
+        transformer=transformer,
+        scheduler=CogVideoXDDIMScheduler(),
+    )
+
+
 def tiny_wan_pipeline(overrides: dict[str, Any]) -> Any:
     """A ``WanPipeline``: 2-layer transformer, tiny VAE, 1-layer UMT5; sections of ``overrides`` win."""
     from diffusers import (
@@ -77,8 +138,8 @@ def tiny_videomae(overrides: dict[str, Any], labels: list[str]) -> tuple[Any, An
     return VideoMAEForVideoClassification(config), processor
 
 
-def tiny_wan_defaults(from_config: dict[str, Any]) -> dict[str, Any]:
-    """Clip size and sampling defaults for a tiny Wan on a CPU (an entry may set num_frames/resolution)."""
+def tiny_video_defaults(from_config: dict[str, Any]) -> dict[str, Any]:
+    """Clip size and sampling defaults for tiny video models on a CPU (overridable by the entry)."""
     size = int(from_config.get("resolution", 16))
     return {
         "num_frames": int(from_config.get("num_frames", 9)),

@@ -1,0 +1,132 @@
+"""Each video model family's own latent encoding and training objective, for the video LoRA recipe.
+
+Wan 2.1 trains with rectified flow on VAE latents normalised by the VAE's per-channel mean/std;
+CogVideoX with v-prediction on a DDPM schedule (``CogVideoXDPMScheduler``), latents scaled by the
+VAE's ``scaling_factor`` and laid out (batch, frames, channels, h, w), loss weighted by
+1 / (1 - alpha_bar) as in diffusers' CogVideoX LoRA example. ``fixed_loss`` measures either at
+fixed noise levels with seeded noise, so it is comparable before and after training.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from omnitune.recipes.image.objectives import sample_flow_sigmas
+
+FIXED_LEVELS = (0.25, 0.5, 0.75)  # fractions of the noise schedule where fixed_loss is measured
+
+
+def _seeded_noise(latents: torch.Tensor, seed: int) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randn(latents.shape, generator=generator).to(latents.device, latents.dtype)
+
+
+class WanFlowMatching:
+    """Rectified flow: x_t = (1 - sigma) x0 + sigma noise; the transformer predicts noise - x0."""
+
+    def __init__(self, pipe: Any, hp: dict[str, Any]) -> None:
+        from diffusers import FlowMatchEulerDiscreteScheduler
+
+        self.scheduler = FlowMatchEulerDiscreteScheduler(
+            num_train_timesteps=1000, shift=float(hp["flow_shift"])
+        )
+        self.scheme = str(hp["weighting_scheme"])
+
+    def encode(self, vae: Any, pixels: torch.Tensor) -> torch.Tensor:
+        """(1, 3, F, H, W) pixels in [-1, 1] -> latents normalised as WanPipeline de-normalises them."""
+        latents = vae.encode(pixels).latent_dist.mode()
+        shape = (1, vae.config.z_dim, 1, 1, 1)
+        mean = torch.tensor(vae.config.latents_mean).view(shape).to(latents)
+        std = torch.tensor(vae.config.latents_std).view(shape).to(latents)
+        return (latents - mean) / std
+
+    def loss(self, transformer: Any, latents: torch.Tensor, embeds: torch.Tensor) -> torch.Tensor:
+        """The batch loss, sigmas drawn with the SD3 density (``weighting_scheme``)."""
+        from diffusers.training_utils import compute_loss_weighting_for_sd3
+
+        _, sigmas = sample_flow_sigmas(self.scheduler, latents.shape[0], self.scheme, device=latents.device)
+        per_sample = self._per_sample(transformer, latents, embeds, torch.randn_like(latents), sigmas)
+        return (per_sample * compute_loss_weighting_for_sd3(self.scheme, sigmas).float()).mean()
+
+    @torch.no_grad()
+    def fixed_loss(self, transformer: Any, latents: torch.Tensor, embeds: torch.Tensor, seed: int) -> float:
+        """Unweighted loss at fixed sigmas with seeded noise."""
+        noise = _seeded_noise(latents, seed)
+        levels = [torch.full((latents.shape[0],), s, device=latents.device) for s in FIXED_LEVELS]
+        return sum(
+            float(self._per_sample(transformer, latents, embeds, noise, s).mean()) for s in levels
+        ) / len(levels)
+
+    def _per_sample(
+        self,
+        transformer: Any,
+        latents: torch.Tensor,
+        embeds: torch.Tensor,
+        noise: torch.Tensor,
+        sigmas: torch.Tensor,
+    ) -> torch.Tensor:
+        s = sigmas.view(-1, *([1] * (latents.ndim - 1))).to(latents.dtype)
+        noisy = ((1.0 - s) * latents + s * noise).to(transformer.dtype)
+        prediction = transformer(
+            hidden_states=noisy, timestep=sigmas * 1000, encoder_hidden_states=embeds, return_dict=False
+        )[0]
+        error = (prediction.float() - (noise - latents).float()) ** 2
+        return error.mean(dim=tuple(range(1, latents.ndim)))
+
+
+class CogVideoXVPrediction:
+    """v-prediction on CogVideoX's DDPM schedule; the loss is on the implied clean latents."""
+
+    def __init__(self, pipe: Any, hp: dict[str, Any]) -> None:
+        from diffusers import CogVideoXDPMScheduler
+
+        self.pipe, self.hp = pipe, hp
+        self.scheduler = CogVideoXDPMScheduler.from_config(pipe.scheduler.config)
+
+    def encode(self, vae: Any, pixels: torch.Tensor) -> torch.Tensor:
+        """(1, 3, F, H, W) pixels -> (1, F', C, h, w) latents scaled by the VAE's scaling_factor."""
+        latents = vae.encode(pixels).latent_dist.mode() * vae.config.scaling_factor
+        return latents.permute(0, 2, 1, 3, 4)
+
+    def loss(self, transformer: Any, latents: torch.Tensor, embeds: torch.Tensor) -> torch.Tensor:
+        """The batch loss at uniformly drawn timesteps."""
+        count = self.scheduler.config.num_train_timesteps
+        timesteps = torch.randint(0, count, (latents.shape[0],), device=latents.device).long()
+        return self._per_sample(transformer, latents, embeds, torch.randn_like(latents), timesteps).mean()
+
+    @torch.no_grad()
+    def fixed_loss(self, transformer: Any, latents: torch.Tensor, embeds: torch.Tensor, seed: int) -> float:
+        """Loss at fixed timesteps with seeded noise."""
+        noise, count = _seeded_noise(latents, seed), self.scheduler.config.num_train_timesteps
+        steps = [torch.full((latents.shape[0],), int(f * count), device=latents.device) for f in FIXED_LEVELS]
+        return sum(
+            float(self._per_sample(transformer, latents, embeds, noise, t).mean()) for t in steps
+        ) / len(steps)
+
+    def _per_sample(
+        self,
+        transformer: Any,
+        latents: torch.Tensor,
+        embeds: torch.Tensor,
+        noise: torch.Tensor,
+        timesteps: torch.Tensor,
+    ) -> torch.Tensor:
+        noisy = self.scheduler.add_noise(latents, noise, timesteps)
+        rotary = None
+        if transformer.config.use_rotary_positional_embeddings:
+            rotary = self.pipe._prepare_rotary_positional_embeddings(
+                int(self.hp["height"]), int(self.hp["width"]), latents.shape[1], latents.device
+            )
+        output = transformer(
+            hidden_states=noisy.to(transformer.dtype),
+            encoder_hidden_states=embeds,
+            timestep=timesteps,
+            image_rotary_emb=rotary,
+            return_dict=False,
+        )[0]
+        clean = self.scheduler.get_velocity(output.float(), noisy.float(), timesteps)  # v -> predicted x0
+        weights = 1.0 / (1.0 - self.scheduler.alphas_cumprod.to(latents.device)[timesteps])
+        error = (clean - latents.float()) ** 2
+        return weights * error.mean(dim=tuple(range(1, latents.ndim)))
