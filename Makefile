@@ -18,10 +18,17 @@ $(STAMP): $(PY) pyproject.toml
 
 install: $(STAMP)
 
+# Debian's Chromium drives the browser tests (Playwright uses it; it never downloads a browser).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "chromium is missing and this is not root: browser tests will be skipped"; fi
+
 demo: $(STAMP)
 	HF_HUB_OFFLINE=1 $(PY) -m omnitune.demo
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(PY) -m ruff check src tests
 	$(PY) -m mypy
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q
