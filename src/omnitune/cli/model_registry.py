@@ -166,6 +166,34 @@ def rate_command(
     console.print(f"{count} preference pairs -> {out} ({manifest.family.value}); train with method dpo")
 
 
+@friendly_errors
+def export_command(
+    ref: str = typer.Argument(..., help="A version (or a model directory)."),
+    format: str = typer.Option(..., "--format", "-f", help="adapter, merged, gguf or ollama."),
+    out: Path = typer.Option(..., help="An empty or new directory."),
+    dtype: str = typer.Option("f32", help="GGUF tensor type: f32 or f16."),
+    tolerance: float | None = typer.Option(None, help="Max logit difference accepted (default per format)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the export record as JSON."),
+) -> None:
+    """Export a model version; the exported model must answer like the trained one or the export fails."""
+    from omnitune.registry.export.equivalence import ExportMismatchError
+    from omnitune.registry.export.exporter import export_model
+
+    if dtype not in ("f32", "f16"):
+        raise ValueError(f"--dtype {dtype!r}: use f32 or f16")
+    try:
+        result = export_model(ref, format, out, dtype=dtype, tolerance=tolerance)
+    except ExportMismatchError as exc:
+        raise ValueError(str(exc)) from None
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    eq = result.equivalence
+    console.print(f"exported {result.source} as {format} to {out} ({len(result.files)} files, sha256 "
+                  f"{result.sha256[:12]}); equivalence: max logit diff {eq.max_logit_diff:.2e} <= "
+                  f"{eq.tolerance:g}, next-token agreement {eq.top1_agreement:.0%}")
+
+
 def add_registry_commands(app: typer.Typer) -> None:
     """Add the registry commands to the `models` group."""
     for name, command in (
@@ -177,5 +205,6 @@ def add_registry_commands(app: typer.Typer) -> None:
         ("rm", rm_command),
         ("compare", compare_command),
         ("rate", rate_command),
+        ("export", export_command),
     ):
         app.command(name)(command)

@@ -1,0 +1,1 @@
+"""Export formats: the LoRA adapter as-is, merged full weights, GGUF (llama family), an Ollama Modelfile."""
