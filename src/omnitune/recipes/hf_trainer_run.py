@@ -8,6 +8,7 @@ scheduler, RNG, trainer state) atomically on pause/budget, and resumes from ``ct
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ class EventsBridge(TrainerCallback):
         self.ctx = ctx
         self.stop_reason: StopReason | None = None
         self.losses: list[float] = []
+        self._clock = (time.monotonic(), 0)
 
     def on_log(
         self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kw: Any
@@ -48,8 +50,29 @@ class EventsBridge(TrainerCallback):
         values = {_event_key(k): float(v) for k, v in (logs or {}).items() if _is_number(v)}
         if "loss" in values:
             self.losses.append(values["loss"])
-        if values:
-            self.ctx.events.emit(_event_name(values), step=state.global_step, **values)
+        if not values:
+            return
+        name = _event_name(values)
+        if name == "metrics":
+            values |= self._progress(args, state, values)
+        self.ctx.events.emit(name, step=state.global_step, **values)
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+        """Start the throughput clock (after a resume, at the resumed step)."""
+        self._clock = (time.monotonic(), int(state.global_step))
+
+    def _progress(self, args: Any, state: Any, values: dict[str, float]) -> dict[str, float]:
+        """Throughput, the step count to come (for the ETA) and `lr` (the name llm_sft uses)."""
+        now, step = time.monotonic(), int(state.global_step)
+        then, first = self._clock
+        extra = {"lr": values["learning_rate"]} if "learning_rate" in values else {}
+        if step > first and now > then:
+            samples = (step - first) * args.train_batch_size * args.gradient_accumulation_steps
+            extra["samples_per_s"] = samples / (now - then)
+        self._clock = (now, step)
+        if state.max_steps > 0:  # the runtime's ETA when epochs, not max_steps, set the length
+            extra["max_steps"] = int(state.max_steps)
+        return extra
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
         """Ask the runtime whether to stop; the trainer then ends after this step."""
@@ -65,11 +88,14 @@ def run_trainer(ctx: RecipeContext, trainer: Any) -> TrainerOutcome:
     bridge = EventsBridge(ctx)
     trainer.add_callback(bridge)
     resume = str(ctx.resume_from) if ctx.resume_from else None
+    if resume:
+        ctx.events.emit("resumed", checkpoint=resume)
     output = trainer.train(resume_from_checkpoint=resume)
     step = int(trainer.state.global_step)
     if bridge.stop_reason is not None:
         if bridge.stop_reason != "cancel":
-            save_trainer_checkpoint(trainer, ctx.checkpoints_dir, step)
+            path = save_trainer_checkpoint(trainer, ctx.checkpoints_dir, step)
+            ctx.events.emit("checkpoint", step=step, path=str(path))
         status = STATUS_FOR_STOP[bridge.stop_reason]
         ctx.events.emit("stopped", step=step, reason=bridge.stop_reason)
         return TrainerOutcome(step, result=RecipeResult(status, step))
