@@ -145,6 +145,20 @@ def test_plan_approve_stream_resume_websocket_logs_model_and_isolation(studio: S
     assert client.get(f"/api/training/models/{version['id']}").json()["job_id"] == job_id
     assert version["id"] in [m["id"] for m in client.get("/api/training/models").json()["models"]]
     _other_user_sees_nothing(studio, plan["id"], job_id, version["id"])
+    _notified_in_app(client, job_id)
+
+
+def _notified_in_app(client: httpx.Client, job_id: str) -> None:
+    """The owner's in-app stream carries the job's start and finish (and resumes after an id)."""
+    kinds = []
+    with client.stream("GET", "/api/training/notifications/stream") as response:
+        for frame in sse_events(response):
+            kinds.append((frame["id"], frame["data"]["kind"], frame["data"]["job_id"]))
+            if frame["data"]["kind"] == "job_finished" and frame["data"]["job_id"] == job_id:
+                break
+    assert [k for _, k, j in kinds if j == job_id] == ["job_started", "job_finished"]
+    with client.stream("GET", f"/api/training/notifications/stream?after={kinds[-2][0]}") as response:
+        assert next(sse_events(response))["id"] == kinds[-1][0]
 
 
 def _queued_job_controls(client: httpx.Client, plan_id: str) -> None:
@@ -209,3 +223,21 @@ def test_credentials_are_write_only_and_per_user(studio: Studio) -> None:
     assert client.delete("/api/training/credentials/openai_api_key").status_code == 204
     log = (studio.home.parent / "serve.log").read_text()
     assert secret not in log
+
+
+def test_notification_preferences_round_trip_and_validate(studio: Studio) -> None:
+    client = studio.client()
+    assert client.get("/api/training/notifications/preferences").json()["in_app"] is True
+    prefs = {
+        "in_app": True,
+        "webhook_url": "https://hooks.example.com/x",
+        "email": None,
+        "events": ["job_finished", "job_failed"],
+    }
+    assert client.put("/api/training/notifications/preferences", json=prefs).json() == prefs
+    assert client.get("/api/training/notifications/preferences").json() == prefs
+    bad = {**prefs, "webhook_url": "ftp://nope"}
+    assert (
+        _error(client.put("/api/training/notifications/preferences", json=bad), 422)["field"] == "webhook_url"
+    )
+    assert client.put("/api/training/notifications/preferences", json={}).json()["events"][0] == "job_started"

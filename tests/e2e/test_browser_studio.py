@@ -47,7 +47,7 @@ def studio(tmp_path: Path) -> Iterator[Studio]:
         yield running
 
 
-def test_wizard_to_live_job_to_model_and_compare(page: object, studio: Studio, tmp_path: Path) -> None:
+def test_wizard_to_live_job_to_model_and_compare(studio: Studio, page: object, tmp_path: Path) -> None:
     from playwright.sync_api import Page, expect
 
     assert isinstance(page, Page)
@@ -87,6 +87,7 @@ def test_wizard_to_live_job_to_model_and_compare(page: object, studio: Studio, t
     page.screenshot(path=str(shots / "3-live.png"), full_page=True)
     expect(page.locator("#job-state")).to_have_text("succeeded", timeout=180_000)
     expect(page.locator("#job-step")).to_have_text("3 / 3")
+    expect(page.locator(".toast").last).to_contain_text("finished 3 steps", timeout=8_000)
     for chart in ("loss", "lr", "speed"):
         expect(page.locator(f"#{chart}-chart")).to_have_attribute("data-points", "3")
     expect(page.locator("#log")).not_to_be_empty()
@@ -107,5 +108,15 @@ def test_wizard_to_live_job_to_model_and_compare(page: object, studio: Studio, t
     expect(page.locator("#cred-rows")).to_contain_text("hf_token")
     expect(page.locator("#cred-value")).to_have_value("")
     assert "hf_secret_value" not in page.content()
+    page.fill("#notify-webhook", "ftp://not-http")
+    page.click("#notify-form button[type=submit]")
+    expect(page.locator("#notify-error")).to_contain_text("webhook_url")
+    page.fill("#notify-webhook", "")
+    page.uncheck("#notify-events input[value=job_started]")
+    page.click("#notify-form button[type=submit]")
+    expect(page.locator("#notify-status")).to_have_text("saved")
+    page.reload()
+    expect(page.locator("#notify-events input[value=job_started]")).not_to_be_checked()
+    expect(page.locator("#notify-events input[value=job_finished]")).to_be_checked()
     page.screenshot(path=str(shots / "6-settings.png"), full_page=True)
     assert len(list(shots.glob("*.png"))) == 6

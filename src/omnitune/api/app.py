@@ -16,7 +16,7 @@ log = logging.getLogger("omnitune.api")
 
 
 def create_app(run_supervisor: bool = False, supervisor_poll_s: float = 0.5) -> FastAPI:
-    """Build the app; with ``run_supervisor`` a supervisor thread starts queued jobs while it serves."""
+    """Build the app; with ``run_supervisor`` background threads start queued jobs and send notifications."""
     app = FastAPI(
         title="omnitune studio",
         version=__version__,
@@ -25,9 +25,9 @@ def create_app(run_supervisor: bool = False, supervisor_poll_s: float = 0.5) -> 
         "`Authorization: Bearer <token>` (see `omnitune users token`).",
     )
     install_error_handlers(app)
-    from omnitune.api.routes import jobs, models, plans, streams, system, vault
+    from omnitune.api.routes import jobs, models, notifications, plans, streams, system, vault
 
-    for module in (system, plans, jobs, streams, models, vault):
+    for module in (system, plans, jobs, streams, models, vault, notifications):
         app.include_router(module.router)
     app.add_api_route("/health", system.health, methods=["GET"], tags=["system"])
     _mount_ui(app)
@@ -44,15 +44,21 @@ def _lifespan(run_supervisor: bool, poll_s: float):  # type: ignore[no-untyped-d
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
-        thread = None
+        threads = []
         if run_supervisor:
-            thread = threading.Thread(target=_supervise, args=(stop, poll_s), name="supervisor", daemon=True)
+            from omnitune.services.notifications import Notifier
+
+            threads = [
+                threading.Thread(target=_supervise, args=(stop, poll_s), name="supervisor", daemon=True),
+                threading.Thread(target=Notifier().run, args=(stop, poll_s), name="notifier", daemon=True),
+            ]
+        for thread in threads:
             thread.start()
         try:
             yield
         finally:
             stop.set()
-            if thread is not None:
+            for thread in threads:
                 thread.join(timeout=10)
 
     return lifespan

@@ -24,7 +24,9 @@ def serve(
     if token:
         typer.echo(f"first run: created user 'admin'; admin token (shown once, keep it): {token}", err=True)
     typer.echo(f"omnitune studio on http://{host}:{port} (API docs: /docs)", err=True)
-    uvicorn.run(create_app(run_supervisor=supervisor), host=host, port=port, log_level="warning")
+    app = create_app(run_supervisor=supervisor)
+    # live streams never end on their own: give them a few seconds, then close them on shutdown
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
 
 
 @users_app.command("add")

@@ -29,3 +29,10 @@ def owned_ids(kind: str, user_id: str) -> set[str]:
     )
     with session_scope() as session:
         return set(session.scalars(query))
+
+
+def owners(kind: str) -> dict[str, str]:
+    """object id -> owning user id, for every ``kind`` object that has an owner."""
+    query = sa.select(OwnershipRow.object_id, OwnershipRow.user_id).where(OwnershipRow.kind == kind)
+    with session_scope() as session:
+        return {object_id: user_id for object_id, user_id in session.execute(query)}

@@ -45,12 +45,14 @@ def _page(template: str, title: str, nav: str):  # type: ignore[no-untyped-def]
 def _choices() -> dict[str, list[str]]:
     """The closed sets the wizard's selects offer (enums and the hardware catalog)."""
     from omnitune.catalog.hardware import load_hardware
+    from omnitune.services.notifications import Kind
     from omnitune.types import Method, Preset
 
     return {
         "methods": [m.value for m in Method],
         "presets": [p.value for p in Preset],
         "gpus": sorted(load_hardware()),
+        "notification_kinds": [k.value for k in Kind],
     }
 
 

@@ -25,3 +25,26 @@ $("cred-form").addEventListener("submit", async (event) => {
   }
 });
 load();
+
+async function loadPreferences() {
+  const prefs = await api("GET", "/api/training/notifications/preferences");
+  $("notify-in-app").checked = prefs.in_app;
+  $("notify-webhook").value = prefs.webhook_url || "";
+  $("notify-email").value = prefs.email || "";
+  for (const box of $("notify-events").querySelectorAll("input")) box.checked = prefs.events.includes(box.value);
+}
+
+$("notify-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("notify-error").textContent = "";
+  const events = [...$("notify-events").querySelectorAll("input:checked")].map((box) => box.value);
+  const body = { in_app: $("notify-in-app").checked, webhook_url: $("notify-webhook").value.trim() || null,
+    email: $("notify-email").value.trim() || null, events };
+  try {
+    await api("PUT", "/api/training/notifications/preferences", body);
+    $("notify-status").textContent = "saved";
+  } catch (err) {
+    $("notify-error").textContent = err.field ? `${err.field}: ${err.message}` : err.message;
+  }
+});
+loadPreferences();
