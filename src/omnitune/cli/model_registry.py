@@ -194,6 +194,19 @@ def export_command(
                   f"{eq.tolerance:g}, next-token agreement {eq.top1_agreement:.0%}")
 
 
+@friendly_errors
+def serve_command(
+    ref: str = typer.Argument(..., help="A version (NAME@production, NAME:vN, id) or a model directory."),
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8001, min=1, max=65535, help="TCP port."),
+) -> None:
+    """Serve a model over an OpenAI-compatible API (/v1/chat/completions, /v1/completions, /v1/embeddings)."""
+    from omnitune.serving.runner import serve
+
+    typer.echo(f"serving {ref} on http://{host}:{port}/v1 (OpenAI-compatible)", err=True)
+    serve(ref, host, port)
+
+
 def add_registry_commands(app: typer.Typer) -> None:
     """Add the registry commands to the `models` group."""
     for name, command in (
@@ -206,5 +219,6 @@ def add_registry_commands(app: typer.Typer) -> None:
         ("compare", compare_command),
         ("rate", rate_command),
         ("export", export_command),
+        ("serve", serve_command),
     ):
         app.command(name)(command)

@@ -1,0 +1,1 @@
+"""`omnitune models serve ID`: an OpenAI-compatible HTTP endpoint backed by transformers."""
