@@ -75,12 +75,13 @@ def test_eval_scores(name: str) -> None:
         assert score.rate(flag) >= (1.0 if public else 0.95), score.misses
 
 
-def test_import_and_rules_only_planning_do_not_import_torch() -> None:
+def test_import_and_planning_do_not_import_torch() -> None:
     code = (
         "import sys\nimport omnitune.plan\nassert 'torch' not in sys.modules\n"
         "from omnitune.plan import build_plan\n"
         "p = build_plan('LoRA fine-tune Qwen2.5 7B on my instruction dataset')\n"
         "p = build_plan('teach SDXL my cat so I can put her in any scene')\n"
+        "p = build_plan('turn my long quarterly reports into one-paragraph overviews')\n"
         "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -103,3 +104,28 @@ def test_warm_rules_planning_is_fast() -> None:
         build_plan(text)
         times.append(time.perf_counter() - started)
     assert statistics.median(times) < 0.1  # ~5 ms idle; generous for loaded CI machines
+
+
+@pytest.mark.slow
+def test_numpy_minilm_matches_sentence_transformers() -> None:
+    pytest.importorskip("sentence_transformers")
+    from sentence_transformers import SentenceTransformer
+
+    from omnitune.plan.minilm import NumpyMiniLM
+    from omnitune.plan.semantic import embedder_path
+
+    path = embedder_path()
+    assert path is not None
+    texts = ["turn my reports into short overviews", "a VLM that describes X-ray images", "hi"]
+    ours = NumpyMiniLM(path).encode(texts)
+    reference = SentenceTransformer(path, device="cpu").encode(texts, normalize_embeddings=True)
+    assert (ours * reference).sum(1).min() > 0.9999
+
+
+def test_shipped_task_embeddings_match_the_lexicon() -> None:
+    from omnitune.plan.semantic import BUNDLED_DIR, all_phrasings, embedder_path, phrasings_digest
+
+    path = embedder_path()
+    assert path is not None
+    name = f"tasks-{phrasings_digest(all_phrasings(), path)}.npy"
+    assert (BUNDLED_DIR / name).exists(), "lexicon changed: run python -m omnitune.plan.semantic"
