@@ -19,7 +19,7 @@ PROMPT = "fine-tune a small chat model to answer support questions"
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
-    with running_studio(tmp_path_factory.mktemp("studio")) as running:
+    with running_studio(tmp_path_factory.mktemp("studio"), {"OMNITUNE_MAX_UPLOAD_MB": "1"}) as running:
         write_chat_data(running.data_dir / "chat.jsonl")
         yield running
 
@@ -241,3 +241,38 @@ def test_notification_preferences_round_trip_and_validate(studio: Studio) -> Non
         _error(client.put("/api/training/notifications/preferences", json=bad), 422)["field"] == "webhook_url"
     )
     assert client.put("/api/training/notifications/preferences", json={}).json()["events"][0] == "job_started"
+
+
+def test_dataset_upload_inspect_limits_and_isolation(studio: Studio, tmp_path: Path) -> None:
+    import zipfile
+
+    client = studio.client()
+    data = write_chat_data(tmp_path / "chat.jsonl").read_bytes()
+    uploaded = client.post("/api/training/datasets", files={"file": ("../../evil name.jsonl", data)})
+    assert uploaded.status_code == 201, uploaded.text
+    upload = uploaded.json()
+    assert upload["name"] == "evil-name.jsonl" and upload["bytes"] == len(data)
+    assert Path(upload["path"]).is_relative_to(studio.home / "uploads")
+    report = client.post(f"/api/training/datasets/{upload['id']}/inspect").json()
+    assert report["records"] == 40 and report["modality"] == "llm"
+    assert upload["id"] in [d["id"] for d in client.get("/api/training/datasets").json()["datasets"]]
+    body = {"prompt": PROMPT, "options": {"base_model": "omnitune/tiny-llama", "data_path": upload["path"]}}
+    assert client.post("/api/training/parse-intent", json=body).json()["plan"]["data"]["found_samples"] == 40
+
+    big = client.post("/api/training/datasets", files={"file": ("big.jsonl", b"x" * (3 << 20))})
+    assert _error(big, 413)["field"] == "file"
+    for name, entry, mode in (("up.zip", "../escape.txt", 0o644), ("link.zip", "link", 0o120777)):
+        archive = tmp_path / name
+        with zipfile.ZipFile(archive, "w") as bundle:
+            info = zipfile.ZipInfo(entry)
+            info.external_attr = mode << 16
+            bundle.writestr(info, "/etc/passwd")
+        refused = client.post("/api/training/datasets", files={"file": (name, archive.read_bytes())})
+        assert _error(refused, 422)["field"] == "file"
+    assert _error(client.post("/api/training/datasets", files={"file": ("bad.zip", b"not a zip")}), 422)
+    assert _error(client.post("/api/training/datasets"), 422)["field"] == "file"
+    assert not any(p.name == "escape.txt" for p in studio.home.rglob("*"))
+
+    dave = studio.client(studio.cli("users", "add", "dave").strip())
+    assert dave.get("/api/training/datasets").json()["datasets"] == []
+    assert _error(dave.post(f"/api/training/datasets/{upload['id']}/inspect"), 404)

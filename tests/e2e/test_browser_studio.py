@@ -62,7 +62,9 @@ def test_wizard_to_live_job_to_model_and_compare(studio: Studio, page: object, t
     expect(page.locator("#prompt")).to_be_visible()
 
     page.fill("#prompt", "fine-tune a small chat model to answer support questions")
-    page.fill("#data-path", str(studio.data_dir / "chat.jsonl"))
+    page.set_input_files("#data-file", str(studio.data_dir / "chat.jsonl"))
+    expect(page.locator("#upload-status")).to_contain_text("uploaded chat.jsonl")
+    assert page.input_value("#data-path").startswith(str(studio.home / "uploads"))
     page.fill("#base-model", "omnitune/tiny-llama")
     page.click("#plan-button")
     expect(page.locator("#model-value")).to_have_text("omnitune/tiny-llama", timeout=60_000)

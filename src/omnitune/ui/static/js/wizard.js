@@ -111,3 +111,20 @@ $("approve-form").addEventListener("submit", async (event) => {
     $("approve-button").disabled = false;
   }
 });
+
+$("data-file").addEventListener("change", async (event) => {
+  const file = event.target.files[0];
+  if (!file) return;
+  $("upload-status").textContent = "uploading…";
+  const form = new FormData();
+  form.append("file", file);
+  const response = await fetch("/api/training/datasets", { method: "POST", body: form, credentials: "same-origin" });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    $("upload-status").textContent = "";
+    $("goal-error").textContent = (body.error && body.error.message) || `upload failed (HTTP ${response.status})`;
+    return;
+  }
+  $("data-path").value = body.path;
+  $("upload-status").textContent = `uploaded ${body.name} (${Math.ceil(body.bytes / 1024)} KB)`;
+});
