@@ -146,10 +146,10 @@ def load_transformers_artefact(model_cls: Any, out: Path) -> Any:
 
 
 class StepRates(TrainerCallback):
-    """Adds ``lr``, ``samples_per_s`` and ``eta_s`` to each step's log line before run_trainer emits it.
+    """Adds ``eta_s`` to each step's log line before run_trainer's bridge emits it as ``metrics``.
 
-    Given to the Trainer at construction, it runs before run_trainer's bridge, which sends the same
-    (now completed) log dict as the step's ``metrics`` event.
+    The bridge itself adds ``lr`` and ``samples_per_s``; given to the Trainer at construction, this
+    callback runs before it on the same log dict.
     """
 
     def __init__(self) -> None:
@@ -166,20 +166,15 @@ class StepRates(TrainerCallback):
     def on_log(
         self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kw: Any
     ) -> None:
-        """Complete a step's log line with the learning rate, throughput and time left."""
+        """Estimate the time left from the mean of the last ten steps."""
         if logs is None or "loss" not in logs:
             return
-        seconds = time.perf_counter() - self._started if self._started else 0.0
-        recent = [*self._step_seconds[-9:], seconds]
-        per_step = sum(recent) / len(recent)
-        samples = args.per_device_train_batch_size * args.gradient_accumulation_steps * args.world_size
-        logs["lr"] = float(logs.get("learning_rate", 0.0))
-        logs["samples_per_s"] = samples / seconds if seconds > 0 else 0.0
-        logs["eta_s"] = per_step * max(0, state.max_steps - state.global_step)
+        recent = [*self._step_seconds[-9:], time.perf_counter() - self._started if self._started else 0.0]
+        logs["eta_s"] = sum(recent) / len(recent) * max(0, state.max_steps - state.global_step)
 
 
 def trainer_callbacks() -> list[Any]:
-    """Callbacks every media recipe's Trainer gets (step rates for the ``metrics`` events)."""
+    """Callbacks every media recipe's Trainer gets (the ETA in the ``metrics`` events)."""
     return [StepRates()]
 
 
