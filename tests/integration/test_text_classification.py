@@ -48,7 +48,7 @@ def _records(seed: int) -> list[dict[str, str]]:
 def test_classification_accuracy_rises_and_model_reloads(tmp_path: Path) -> None:
     rows = _records(0)
     data = write_prepared(tmp_path / "data", DataFamily.CLASSIFICATION, rows[:84], rows[84:])
-    hp = {"learning_rate": 2e-4, "batch_size": 16, "epochs": 2}
+    hp = {"learning_rate": 2e-4, "batch_size": 16, "epochs": 2, "num_threads": 1}
     ctx, events = make_ctx(
         tmp_path,
         data,
@@ -78,7 +78,7 @@ def test_classification_accuracy_rises_and_model_reloads(tmp_path: Path) -> None
 def test_classification_pauses_with_a_checkpoint_and_resumes(tmp_path: Path) -> None:
     rows = _records(1)
     data = write_prepared(tmp_path / "data", DataFamily.CLASSIFICATION, rows[:84], rows[84:])
-    hp = {"learning_rate": 2e-4, "batch_size": 16, "max_steps": 4}
+    hp = {"learning_rate": 2e-4, "batch_size": 16, "max_steps": 4, "num_threads": 1}
     ctx, _ = make_ctx(
         tmp_path,
         data,

@@ -41,7 +41,7 @@ def test_embeddings_retrieval_improves_and_encoder_reloads(tmp_path: Path) -> No
     data = write_prepared(
         tmp_path / "data", DataFamily.PAIRS, _both_ways(triples[:48]), _both_ways(triples[48:68])
     )
-    hp = {"learning_rate": 1e-4, "batch_size": 16, "epochs": 2}
+    hp = {"learning_rate": 1e-4, "batch_size": 16, "epochs": 2, "num_threads": 1}
     ctx, events = make_ctx(
         tmp_path,
         data,

@@ -14,6 +14,7 @@ import torch
 
 from omnitune.recipes.base import RecipeContext, RecipeResult
 from omnitune.recipes.hf_trainer_run import run_trainer
+from omnitune.recipes.llm.finetuning import configure_threads
 from omnitune.recipes.llm.models import load_model_and_tokenizer
 from omnitune.recipes.text.records import Record, require_fields, train_and_heldout
 from omnitune.types import DataFamily, Method, Modality
@@ -32,6 +33,7 @@ class TextClassificationRecipe:
         """Train, report accuracy before/after on held-out text, save model + tokenizer."""
         hp = {**DEFAULTS, **ctx.hyperparameters}
         torch.manual_seed(ctx.seed)
+        configure_threads(ctx.device, hp)
         train, held = train_and_heldout(ctx.data_dir, DataFamily.CLASSIFICATION, ctx.seed)
         labels = _label_vocabulary(train, held)
         label_ids = {label: i for i, label in enumerate(labels)}

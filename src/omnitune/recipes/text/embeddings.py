@@ -15,6 +15,7 @@ import torch
 
 from omnitune.recipes.base import RecipeContext, RecipeResult
 from omnitune.recipes.hf_trainer_run import run_trainer
+from omnitune.recipes.llm.finetuning import configure_threads
 from omnitune.recipes.llm.models import resolve_model_source
 from omnitune.recipes.text.records import Record, require_fields, train_and_heldout
 from omnitune.types import DataFamily, Method, Modality
@@ -35,6 +36,7 @@ class TextEmbeddingsRecipe:
 
         hp = {**DEFAULTS, **ctx.hyperparameters}
         torch.manual_seed(ctx.seed)
+        configure_threads(ctx.device, hp)
         train, held = train_and_heldout(ctx.data_dir, DataFamily.PAIRS, ctx.seed)
         require_fields(train, ("anchor", "positive"), "train")
         require_fields(held, ("anchor", "positive"), "held-out")
