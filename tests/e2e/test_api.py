@@ -146,6 +146,29 @@ def test_plan_approve_stream_resume_websocket_logs_model_and_isolation(studio: S
     assert version["id"] in [m["id"] for m in client.get("/api/training/models").json()["models"]]
     _other_user_sees_nothing(studio, plan["id"], job_id, version["id"])
     _notified_in_app(client, job_id)
+    _registry_through_the_api(client, version)
+
+
+def _registry_through_the_api(client: httpx.Client, version: dict[str, Any]) -> None:
+    """Tags, aliases, search, compare, statistics and delete on the trained version."""
+    url = f"/api/training/models/{version['id']}"
+    updated = client.put(url, json={"tags": {"team": "support"}, "aliases": ["production"]}).json()
+    assert updated["tags"] == {"team": "support"} and updated["aliases"] == [f"{version['name']}@production"]
+    assert _error(client.put(url, json={"aliases": ["bad alias!"]}), 422)["field"] == "aliases"
+    by_alias = client.get(f"/api/training/models/{version['name']}@production").json()
+    assert by_alias["id"] == version["id"]
+    found = client.post("/api/training/models/search", json={"tags": {"team": "support"}}).json()["models"]
+    assert [m["id"] for m in found] == [version["id"]]
+    assert client.post("/api/training/models/search", json={"text": "no-such-model"}).json()["models"] == []
+    compared = client.post(
+        "/api/training/models/compare", json={"ids": [version["id"], version["id"]]}
+    ).json()
+    assert "final_loss" in compared["metrics"] and len(compared["models"]) == 2
+    stats = client.get("/api/training/statistics").json()
+    assert stats["jobs_by_state"]["succeeded"] >= 1 and stats["models"] >= 1
+    assert _error(client.delete(url), 422)  # an alias still points at it
+    assert client.delete(f"{url}?force=true").status_code == 204
+    assert _error(client.get(url), 404)
 
 
 def _notified_in_app(client: httpx.Client, job_id: str) -> None:
@@ -163,7 +186,9 @@ def _notified_in_app(client: httpx.Client, job_id: str) -> None:
 
 def _queued_job_controls(client: httpx.Client, plan_id: str) -> None:
     """A second job waits behind the first (one CPU slot): pause, resume and cancel it."""
-    second = client.post(f"/api/training/plans/{plan_id}/approve", json={"max_steps": 1}).json()["jobs"][0]
+    created = client.post("/api/training/jobs", json={"plan_id": plan_id, "max_steps": 1})
+    assert created.status_code == 200, created.text
+    second = created.json()["jobs"][0]
     paused = client.post(f"/api/training/jobs/{second['id']}/pause").json()["job"]
     assert paused["state"] == "paused"
     assert client.post(f"/api/training/jobs/{second['id']}/resume").json()["job"]["state"] == "queued"

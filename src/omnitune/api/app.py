@@ -25,9 +25,19 @@ def create_app(run_supervisor: bool = False, supervisor_poll_s: float = 0.5) -> 
         "`Authorization: Bearer <token>` (see `omnitune users token`).",
     )
     install_error_handlers(app)
-    from omnitune.api.routes import datasets, jobs, models, notifications, plans, streams, system, vault
+    from omnitune.api.routes import (
+        datasets,
+        jobs,
+        models,
+        notifications,
+        plans,
+        statistics,
+        streams,
+        system,
+        vault,
+    )
 
-    for module in (system, plans, jobs, streams, models, datasets, vault, notifications):
+    for module in (system, plans, jobs, streams, models, datasets, vault, notifications, statistics):
         app.include_router(module.router)
     app.add_api_route("/health", system.health, methods=["GET"], tags=["system"])
     _mount_ui(app)

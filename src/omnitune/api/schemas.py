@@ -75,6 +75,12 @@ class ApproveRequest(_Body):
     model_name: str | None = Field(None, max_length=200, pattern=r"^[A-Za-z0-9._-]+$")
 
 
+class CreateJobsRequest(ApproveRequest):
+    """Queue the job(s) of a plan: the plan's id plus the approval options."""
+
+    plan_id: str = Field(..., min_length=1, max_length=64)
+
+
 class JobsResponse(BaseModel):
     """Several jobs."""
 

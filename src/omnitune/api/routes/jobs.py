@@ -7,9 +7,9 @@ from pathlib import Path
 from fastapi import APIRouter, Query
 
 from omnitune.api.auth import CurrentUser
-from omnitune.api.schemas import JobResponse, JobsResponse, LogsResponse, ResumeRequest
+from omnitune.api.schemas import CreateJobsRequest, JobResponse, JobsResponse, LogsResponse, ResumeRequest
 from omnitune.runtime.jobdir import JobDir
-from omnitune.services import jobs, users
+from omnitune.services import jobs, plans, users
 from omnitune.services.users import UserRecord
 from omnitune.types import JobState
 
@@ -28,6 +28,13 @@ def list_jobs(user: CurrentUser, state: JobState | None = None) -> JobsResponse:
     """Your jobs, newest first (admins see all)."""
     visible = users.visible_ids(user, "job")
     return JobsResponse(jobs=[j for j in jobs.list_jobs(state) if visible is None or j.id in visible])
+
+
+@router.post("", response_model=JobsResponse)
+def create_jobs(body: CreateJobsRequest, user: CurrentUser) -> JobsResponse:
+    """Queue the job(s) of one of your plans (the same as approving it)."""
+    options = body.model_dump(exclude={"plan_id"})
+    return JobsResponse(jobs=plans.approve(user, body.plan_id, **options))
 
 
 @router.get("/{job_id}", response_model=JobResponse)
