@@ -1,8 +1,8 @@
 """Read a prepared audio, video or image dataset for the media recipes (audio/, video/, multimodal/).
 
 Rows come from the manifest's splits (`train.jsonl` [+ `validation.jsonl`]); media paths in a row are
-relative to the dataset directory. Audio is decoded with soundfile and resampled with soxr, video with
-PyAV (or read from a folder of frame images), images with Pillow.
+relative to the dataset directory and decoded by the data layer's loaders (``load_audio``,
+``read_video_frames``, ``load_image_rgb``). ``write_mp4`` writes generated clips with PyAV.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import numpy as np
 from omnitune.data.manifest import DatasetManifest
 
 Row = dict[str, Any]
-_FRAME_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
 
 
 def read_split(data_dir: Path, split: str) -> list[Row]:
@@ -64,57 +63,27 @@ def require(rows: list[Row], fields: tuple[str, ...], where: str) -> None:
 
 
 def load_waveform(data_dir: Path, rel_path: str, sampling_rate: int, max_seconds: float | None = None) -> Any:
-    """Mono float32 samples of an audio file, resampled to ``sampling_rate``."""
-    import soundfile
-    import soxr
+    """Mono float32 samples of an audio file, resampled to ``sampling_rate`` (the data layer's decoder)."""
+    from omnitune.data.audio_signal import load_audio
 
-    samples, source_rate = soundfile.read(str(data_dir / rel_path), dtype="float32", always_2d=True)
-    mono = samples.mean(axis=1)
-    if source_rate != sampling_rate:
-        mono = soxr.resample(mono, source_rate, sampling_rate)
+    mono = load_audio(data_dir / rel_path, sample_rate=sampling_rate)
     if max_seconds:
         mono = mono[: int(max_seconds * sampling_rate)]
     return np.ascontiguousarray(mono, dtype=np.float32)
 
 
-def load_rgb(data_dir: Path, rel_path: str, size: int | None = None) -> Any:
-    """An image as a PIL RGB image, optionally resized to ``size`` x ``size``."""
-    from PIL import Image
+def load_rgb(data_dir: Path, rel_path: str) -> Any:
+    """An image as an upright PIL RGB image (the data layer's loader)."""
+    from omnitune.data.image import load_image_rgb
 
-    with Image.open(data_dir / rel_path) as image:
-        rgb = image.convert("RGB")
-    return rgb.resize((size, size)) if size else rgb
+    return load_image_rgb(data_dir / rel_path)
 
 
 def load_frames(data_dir: Path, rel_path: str, num_frames: int, height: int, width: int | None = None) -> Any:
     """``num_frames`` evenly spaced RGB frames, uint8 (frames, height, width, 3), from a folder or a file."""
-    path = data_dir / rel_path
-    size = (width or height, height)
-    frames = _folder_frames(path, size) if path.is_dir() else _decoded_frames(path, size)
-    if not frames:
-        raise ValueError(f"{path}: no frames found (expected a video file or a folder of PNG/JPEG frames)")
-    picks = np.linspace(0, len(frames) - 1, num_frames).round().astype(int)
-    return np.stack([frames[i] for i in picks])
+    from omnitune.data.video_io import read_video_frames
 
-
-def _folder_frames(folder: Path, size: tuple[int, int]) -> list[Any]:
-    from PIL import Image
-
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in _FRAME_SUFFIXES)
-    frames = []
-    for file in files:
-        with Image.open(file) as image:
-            frames.append(np.asarray(image.convert("RGB").resize(size)))
-    return frames
-
-
-def _decoded_frames(file: Path, size: tuple[int, int]) -> list[Any]:
-    import av
-
-    with av.open(str(file)) as container:
-        return [
-            np.asarray(frame.to_image().convert("RGB").resize(size)) for frame in container.decode(video=0)
-        ]
+    return read_video_frames(data_dir / rel_path, num_frames, (width or height, height))
 
 
 def write_mp4(frames: Any, path: Path, fps: int) -> Path:
