@@ -56,7 +56,7 @@ def train(
         _print_detached(job_id, as_json)
         return
     job = jobs.run_foreground(job_id) if as_json else _run_with_progress(job_id)
-    summary = _summary(job_id)
+    summary = summarise(job_id)
     if as_json:
         typer.echo(json.dumps(summary, indent=2, default=str))
     else:
@@ -95,7 +95,8 @@ def _run_with_progress(job_id: str) -> Any:
         def on_event(event: dict[str, Any]) -> None:
             kind = event.get("event")
             if kind == "metrics":
-                status = f"loss {event.get('loss', float('nan')):.4f}"
+                loss = event.get("loss")
+                status = f"loss {loss:.4f}" if isinstance(loss, int | float) else "loss n/a"
                 if "tokens_per_s" in event:
                     status += f" · {event['tokens_per_s']:.0f} tok/s"
                 elif "samples_per_s" in event:
@@ -123,7 +124,8 @@ def _describe_event(event: dict[str, Any]) -> str:
     return f"  {event.get('event')}: {fields}"
 
 
-def _summary(job_id: str) -> dict[str, Any]:
+def summarise(job_id: str) -> dict[str, Any]:
+    """The job's outcome as JSON-ready data: state, model version, metrics."""
     from omnitune.services import jobs
 
     described = jobs.describe(job_id)
