@@ -301,3 +301,15 @@ def test_dataset_upload_inspect_limits_and_isolation(studio: Studio, tmp_path: P
     dave = studio.client(studio.cli("users", "add", "dave").strip())
     assert dave.get("/api/training/datasets").json()["datasets"] == []
     assert _error(dave.post(f"/api/training/datasets/{upload['id']}/inspect"), 404)
+
+
+def test_the_api_starts_without_importing_torch() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from omnitune.api.app import create_app; create_app(True);"
+        "import omnitune.runtime.supervisor, omnitune.services.notifications; print('torch' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "False", done.stderr
