@@ -207,6 +207,29 @@ def serve_command(
     serve(ref, host, port)
 
 
+@friendly_errors
+def push_command(
+    ref: str = typer.Argument(..., help="A version (or a model directory)."),
+    repo_id: str = typer.Argument(..., help="Hub repository, e.g. acme/support-bot."),
+    format: str = typer.Option("merged", "--format", "-f", help="adapter, merged, gguf or ollama."),
+    endpoint: str | None = typer.Option(None, help="Hub URL (default: huggingface.co or HF_ENDPOINT)."),
+    token: str | None = typer.Option(None, help="Hub token (default: your vault's hf_token, then HF_TOKEN)."),
+    user: str | None = typer.Option(None, help="Studio user whose vault holds the hf_token."),
+    public: bool = typer.Option(False, "--public", help="Create the repository public (default private)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Export (with the equivalence check) and push a model version to the Hugging Face Hub."""
+    from omnitune.registry.hub import push_to_hub
+
+    pushed = push_to_hub(ref, repo_id, fmt=format, endpoint=endpoint, token=token, user_id=user,
+                         private=not public)
+    if as_json:
+        typer.echo(pushed.model_dump_json(indent=2))
+        return
+    console.print(f"pushed {ref} ({format}, {len(pushed.files)} files) to {pushed.repo_url}")
+    console.print(f"commit: {pushed.commit_url}")
+
+
 def add_registry_commands(app: typer.Typer) -> None:
     """Add the registry commands to the `models` group."""
     for name, command in (
@@ -220,5 +243,6 @@ def add_registry_commands(app: typer.Typer) -> None:
         ("rate", rate_command),
         ("export", export_command),
         ("serve", serve_command),
+        ("push", push_command),
     ):
         app.command(name)(command)
