@@ -1,11 +1,11 @@
-"""Text-to-video LoRA on a diffusers video transformer (Wan 2.1 or CogVideoX) on cached VAE latents.
+"""Text-to-video LoRA on a diffusers video transformer (Wan 2.1, LTX-Video, CogVideoX), cached latents.
 
 Run: `omnitune train --plan plan.json --data prepared/` with `models[0].recipe: video_lora`.
 Data: family `video`, records {"video": frames folder or file, "text": caption, ...}. Each clip is
 read as ``num_frames`` frames at ``height`` x ``width``, encoded once with the model's own VAE
 (latent caching; frozen) and its caption once with the text encoder; only LoRA layers on the
 transformer's attention train, with the model's own objective (``objectives.py``: rectified flow
-for Wan, v-prediction for CogVideoX).
+for Wan and LTX-Video, v-prediction for CogVideoX).
 The optimisation loop is the image recipes' shared one (diffusers ships no training loop).
 Outputs diffusers-format `pytorch_lora_weights.safetensors` (``pipe.load_lora_weights``) and
 a sample `sample.mp4` (PyAV) generated after training.
@@ -70,7 +70,7 @@ class VideoLoraRecipe:
         cache = VideoLatents(video, ctx.data_dir, hp)
         train_set, held_set = cache.encode(train), cache.encode(held)
         objective = video.objective
-        before = objective.fixed_loss(video.transformer, *held_set, ctx.seed)
+        before = objective.fixed_loss(video.transformer, *held_set, seed=ctx.seed)
         video.transformer.add_adapter(
             LoraConfig(
                 r=int(hp["lora_r"]),
@@ -92,7 +92,9 @@ class VideoLoraRecipe:
             optimizer,
             build_lr_scheduler(optimizer, hp, total),
             order,
-            lambda rows: objective.loss(video.transformer, train_set[0][rows], train_set[1][rows]),
+            lambda rows: objective.loss(
+                video.transformer, train_set[0][rows], tuple(c[rows] for c in train_set[1])
+            ),
             total,
             int(hp.get("gradient_accumulation", 1)),
             save_steps=int(hp.get("save_steps", 0)),
@@ -100,7 +102,7 @@ class VideoLoraRecipe:
         outcome = run_loop(ctx, spec)
         if outcome.status != "completed":
             return RecipeResult(outcome.status, outcome.step)
-        after = objective.fixed_loss(video.transformer, *held_set, ctx.seed)
+        after = objective.fixed_loss(video.transformer, *held_set, seed=ctx.seed)
         video.save_lora(ctx.output_dir)
         sample = self._sample(ctx, video, hp, str(hp["sample_prompt"] or train[0]["text"]))
         if video.from_config:  # keep the random-weight base so the LoRA reloads offline

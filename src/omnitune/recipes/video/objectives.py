@@ -1,10 +1,12 @@
 """Each video model family's own latent encoding and training objective, for the video LoRA recipe.
 
 Wan 2.1 trains with rectified flow on VAE latents normalised by the VAE's per-channel mean/std;
-CogVideoX with v-prediction on a DDPM schedule (``CogVideoXDPMScheduler``), latents scaled by the
-VAE's ``scaling_factor`` and laid out (batch, frames, channels, h, w), loss weighted by
-1 / (1 - alpha_bar) as in diffusers' CogVideoX LoRA example. ``fixed_loss`` measures either at
-fixed noise levels with seeded noise, so it is comparable before and after training.
+LTX-Video the same way on latents packed into a token sequence, with the caption attention mask
+and RoPE interpolation scale its pipeline passes; CogVideoX with v-prediction on a DDPM schedule
+(``CogVideoXDPMScheduler``), latents scaled by the VAE's ``scaling_factor`` and laid out (batch,
+frames, channels, h, w), loss weighted by 1 / (1 - alpha_bar) as in diffusers' CogVideoX LoRA
+example. ``fixed_loss`` measures each at fixed noise levels with seeded noise, so it is comparable
+before and after training.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import torch
 
 from omnitune.recipes.image.objectives import sample_flow_sigmas
 
+Captions = tuple[torch.Tensor, ...]  # what the transformer takes per caption (embeddings [, mask])
 FIXED_LEVELS = (0.25, 0.5, 0.75)  # fractions of the noise schedule where fixed_loss is measured
 
 
@@ -29,7 +32,8 @@ class WanFlowMatching:
     def __init__(self, pipe: Any, hp: dict[str, Any]) -> None:
         from diffusers import FlowMatchEulerDiscreteScheduler
 
-        self.scheduler = FlowMatchEulerDiscreteScheduler(
+        self.pipe, self.hp = pipe, hp
+        self.scheduler: Any = FlowMatchEulerDiscreteScheduler(
             num_train_timesteps=1000, shift=float(hp["flow_shift"])
         )
         self.scheme = str(hp["weighting_scheme"])
@@ -42,41 +46,101 @@ class WanFlowMatching:
         std = torch.tensor(vae.config.latents_std).view(shape).to(latents)
         return (latents - mean) / std
 
-    def loss(self, transformer: Any, latents: torch.Tensor, embeds: torch.Tensor) -> torch.Tensor:
+    def captions(self, texts: list[str], device: Any, dtype: Any) -> Captions:
+        """Caption embeddings, computed once before training."""
+        embeds = self.pipe.encode_prompt(
+            texts,
+            do_classifier_free_guidance=False,
+            device=device,
+            dtype=dtype,
+            max_sequence_length=int(self.hp["max_sequence_length"]),
+        )[0]
+        return (embeds,)
+
+    def loss(self, transformer: Any, latents: torch.Tensor, captions: Captions) -> torch.Tensor:
         """The batch loss, sigmas drawn with the SD3 density (``weighting_scheme``)."""
         from diffusers.training_utils import compute_loss_weighting_for_sd3
 
         _, sigmas = sample_flow_sigmas(self.scheduler, latents.shape[0], self.scheme, device=latents.device)
-        per_sample = self._per_sample(transformer, latents, embeds, torch.randn_like(latents), sigmas)
+        per_sample = self._per_sample(transformer, latents, captions, torch.randn_like(latents), sigmas)
         return (per_sample * compute_loss_weighting_for_sd3(self.scheme, sigmas).float()).mean()
 
     @torch.no_grad()
-    def fixed_loss(self, transformer: Any, latents: torch.Tensor, embeds: torch.Tensor, seed: int) -> float:
+    def fixed_loss(self, transformer: Any, latents: torch.Tensor, captions: Captions, seed: int) -> float:
         """Unweighted loss at fixed sigmas with seeded noise."""
         noise = _seeded_noise(latents, seed)
         levels = [torch.full((latents.shape[0],), s, device=latents.device) for s in FIXED_LEVELS]
-        return sum(
-            float(self._per_sample(transformer, latents, embeds, noise, s).mean()) for s in levels
-        ) / len(levels)
+        losses = [float(self._per_sample(transformer, latents, captions, noise, s).mean()) for s in levels]
+        return sum(losses) / len(losses)
 
     def _per_sample(
         self,
         transformer: Any,
         latents: torch.Tensor,
-        embeds: torch.Tensor,
+        captions: Captions,
         noise: torch.Tensor,
         sigmas: torch.Tensor,
     ) -> torch.Tensor:
         s = sigmas.view(-1, *([1] * (latents.ndim - 1))).to(latents.dtype)
         noisy = ((1.0 - s) * latents + s * noise).to(transformer.dtype)
-        prediction = transformer(
-            hidden_states=noisy, timestep=sigmas * 1000, encoder_hidden_states=embeds, return_dict=False
-        )[0]
+        prediction = self._predict(transformer, noisy, sigmas * 1000, captions)
         error = (prediction.float() - (noise - latents).float()) ** 2
         return error.mean(dim=tuple(range(1, latents.ndim)))
 
+    def _predict(
+        self, transformer: Any, noisy: torch.Tensor, timesteps: torch.Tensor, captions: Captions
+    ) -> torch.Tensor:
+        return transformer(
+            hidden_states=noisy, timestep=timesteps, encoder_hidden_states=captions[0], return_dict=False
+        )[0]
 
-class CogVideoXVPrediction:
+
+class LTXFlowMatching(WanFlowMatching):
+    """Rectified flow for LTX-Video: packed latent tokens, caption mask, RoPE interpolation scale."""
+
+    def encode(self, vae: Any, pixels: torch.Tensor) -> torch.Tensor:
+        """Latents normalised with the VAE's mean/std and scaling factor, as LTXPipeline does."""
+        latents = vae.encode(pixels).latent_dist.mode()
+        return self.pipe._normalize_latents(
+            latents, vae.latents_mean, vae.latents_std, vae.config.scaling_factor
+        )
+
+    def captions(self, texts: list[str], device: Any, dtype: Any) -> Captions:
+        """Caption embeddings and their attention mask."""
+        embeds, mask, _, _ = self.pipe.encode_prompt(
+            texts,
+            do_classifier_free_guidance=False,
+            device=device,
+            dtype=dtype,
+            max_sequence_length=int(self.hp["max_sequence_length"]),
+        )
+        return embeds, mask
+
+    def _predict(
+        self, transformer: Any, noisy: torch.Tensor, timesteps: torch.Tensor, captions: Captions
+    ) -> torch.Tensor:
+        pipe, (frames, height, width) = self.pipe, noisy.shape[2:]
+        p, pt = pipe.transformer_spatial_patch_size, pipe.transformer_temporal_patch_size
+        rope_scale = (
+            pipe.vae_temporal_compression_ratio / float(self.hp["fps"]),
+            pipe.vae_spatial_compression_ratio,
+            pipe.vae_spatial_compression_ratio,
+        )
+        output = transformer(
+            hidden_states=pipe._pack_latents(noisy, p, pt),
+            encoder_hidden_states=captions[0],
+            timestep=timesteps,
+            encoder_attention_mask=captions[1],
+            num_frames=frames,
+            height=height,
+            width=width,
+            rope_interpolation_scale=rope_scale,
+            return_dict=False,
+        )[0]
+        return pipe._unpack_latents(output, frames, height, width, p, pt)
+
+
+class CogVideoXVPrediction(WanFlowMatching):
     """v-prediction on CogVideoX's DDPM schedule; the loss is on the implied clean latents."""
 
     def __init__(self, pipe: Any, hp: dict[str, Any]) -> None:
@@ -90,26 +154,25 @@ class CogVideoXVPrediction:
         latents = vae.encode(pixels).latent_dist.mode() * vae.config.scaling_factor
         return latents.permute(0, 2, 1, 3, 4)
 
-    def loss(self, transformer: Any, latents: torch.Tensor, embeds: torch.Tensor) -> torch.Tensor:
+    def loss(self, transformer: Any, latents: torch.Tensor, captions: Captions) -> torch.Tensor:
         """The batch loss at uniformly drawn timesteps."""
         count = self.scheduler.config.num_train_timesteps
         timesteps = torch.randint(0, count, (latents.shape[0],), device=latents.device).long()
-        return self._per_sample(transformer, latents, embeds, torch.randn_like(latents), timesteps).mean()
+        return self._v_loss(transformer, latents, captions, torch.randn_like(latents), timesteps).mean()
 
     @torch.no_grad()
-    def fixed_loss(self, transformer: Any, latents: torch.Tensor, embeds: torch.Tensor, seed: int) -> float:
+    def fixed_loss(self, transformer: Any, latents: torch.Tensor, captions: Captions, seed: int) -> float:
         """Loss at fixed timesteps with seeded noise."""
         noise, count = _seeded_noise(latents, seed), self.scheduler.config.num_train_timesteps
         steps = [torch.full((latents.shape[0],), int(f * count), device=latents.device) for f in FIXED_LEVELS]
-        return sum(
-            float(self._per_sample(transformer, latents, embeds, noise, t).mean()) for t in steps
-        ) / len(steps)
+        losses = [float(self._v_loss(transformer, latents, captions, noise, t).mean()) for t in steps]
+        return sum(losses) / len(losses)
 
-    def _per_sample(
+    def _v_loss(
         self,
         transformer: Any,
         latents: torch.Tensor,
-        embeds: torch.Tensor,
+        captions: Captions,
         noise: torch.Tensor,
         timesteps: torch.Tensor,
     ) -> torch.Tensor:
@@ -121,7 +184,7 @@ class CogVideoXVPrediction:
             )
         output = transformer(
             hidden_states=noisy.to(transformer.dtype),
-            encoder_hidden_states=embeds,
+            encoder_hidden_states=captions[0],
             timestep=timesteps,
             image_rotary_emb=rotary,
             return_dict=False,

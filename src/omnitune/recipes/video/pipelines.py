@@ -1,10 +1,10 @@
 """The diffusers video pipeline a video LoRA trains: loading, latent/caption caching, saving, sampling.
 
-Wan 2.1 (``WanPipeline``: ``WanTransformer3DModel`` + ``AutoencoderKLWan`` + UMT5) and CogVideoX
-(``CogVideoXPipeline``: ``CogVideoXTransformer3DModel`` + ``AutoencoderKLCogVideoX`` + T5) are trained
-with their own objectives (``objectives.py``). LTX-Video and HunyuanVideo pipelines load, but their
-transformers take packed latents, or two text encoders and a guidance embedding, that this recipe does
-not drive yet: they are refused with a clear error before any work is done.
+Wan 2.1 (``WanPipeline``: ``WanTransformer3DModel`` + ``AutoencoderKLWan`` + UMT5), LTX-Video
+(``LTXPipeline``) and CogVideoX (``CogVideoXPipeline``) are trained with their own objectives
+(``objectives.py``). HunyuanVideo pipelines load, but their transformer takes two text encoders'
+outputs and a guidance embedding that this recipe does not drive yet: it is refused with a clear
+error before any work is done.
 """
 
 from __future__ import annotations
@@ -20,11 +20,14 @@ from omnitune.recipes.base import RecipeContext
 from omnitune.recipes.image.optim import weight_dtype
 from omnitune.recipes.media_inputs import Row, load_frames
 from omnitune.recipes.media_training import resolve_model
-from omnitune.recipes.video.objectives import CogVideoXVPrediction, WanFlowMatching
+from omnitune.recipes.video.objectives import Captions, CogVideoXVPrediction, LTXFlowMatching, WanFlowMatching
 
-SUPPORTED: dict[str, Any] = {"WanPipeline": WanFlowMatching, "CogVideoXPipeline": CogVideoXVPrediction}
+SUPPORTED: dict[str, Any] = {
+    "WanPipeline": WanFlowMatching,
+    "CogVideoXPipeline": CogVideoXVPrediction,
+    "LTXPipeline": LTXFlowMatching,
+}
 KNOWN_UNSUPPORTED = {
-    "LTXPipeline": "LTX-Video (packed latents)",
     "HunyuanVideoPipeline": "HunyuanVideo (Llama + CLIP text encoders, guidance embedding)",
 }
 
@@ -90,7 +93,7 @@ def load_video_pipeline(ctx: RecipeContext, hp: dict[str, Any], device: torch.de
     if kind not in SUPPORTED:
         what = KNOWN_UNSUPPORTED.get(kind, kind)
         raise ValueError(
-            f"{ctx.model.base_model}: video_lora trains Wan 2.1 and CogVideoX text-to-video "
+            f"{ctx.model.base_model}: video_lora trains Wan 2.1, LTX-Video and CogVideoX text-to-video "
             f"pipelines; {what} is not supported by this recipe yet; choose a Wan 2.1 model "
             "such as Wan-AI/Wan2.1-T2V-1.3B-Diffusers"
         )
@@ -111,18 +114,12 @@ class VideoLatents:
         self.video, self.data_dir, self.hp = video, data_dir, hp
 
     @torch.no_grad()
-    def encode(self, rows: list[Row]) -> tuple[torch.Tensor, torch.Tensor]:
-        """(latents (clips, C, F', H', W') normalised as the pipeline expects, caption embeddings)."""
+    def encode(self, rows: list[Row]) -> tuple[torch.Tensor, Captions]:
+        """(latents in the layout the transformer takes, normalised as the pipeline expects; captions)."""
         latents = torch.cat([self._clip_latents(row) for row in rows])
-        pipe, dtype = self.video.pipe, self.video.transformer.dtype
-        embeds, _ = pipe.encode_prompt(
-            [str(r["text"]) for r in rows],
-            do_classifier_free_guidance=False,
-            max_sequence_length=int(self.hp["max_sequence_length"]),
-            device=latents.device,
-            dtype=dtype,
-        )
-        return latents.to(dtype), embeds
+        dtype = self.video.transformer.dtype
+        captions = self.video.objective.captions([str(r["text"]) for r in rows], latents.device, dtype)
+        return latents.to(dtype), captions
 
     def _clip_latents(self, row: Row) -> torch.Tensor:
         hp, vae = self.hp, self.video.pipe.vae

@@ -9,10 +9,68 @@ from omnitune.recipes.media_training import config_values
 
 
 def tiny_video_pipeline(from_config: dict[str, Any]) -> Any:
-    """A tiny text-to-video pipeline: ``family: cogvideox`` builds CogVideoX, anything else Wan 2.1."""
-    if from_config.get("family") == "cogvideox":
-        return tiny_cogvideox_pipeline(from_config)
-    return tiny_wan_pipeline(from_config)
+    """A tiny text-to-video pipeline: ``family`` cogvideox or ltx, else Wan 2.1."""
+    family = from_config.get("family", "wan")
+    builders = {"cogvideox": tiny_cogvideox_pipeline, "ltx": tiny_ltx_pipeline, "wan": tiny_wan_pipeline}
+    if family not in builders:
+        raise ValueError(f"from_config.family {family!r}: use one of {sorted(builders)}")
+    return builders[family](from_config)
+
+
+def tiny_ltx_pipeline(overrides: dict[str, Any]) -> Any:
+    """An ``LTXPipeline``: 1-layer LTX transformer, 4-block 8-channel LTX VAE (4x compression), 1-layer T5."""
+    from diffusers import (
+        AutoencoderKLLTXVideo,
+        FlowMatchEulerDiscreteScheduler,
+        LTXPipeline,
+        LTXVideoTransformer3DModel,
+    )
+    from transformers import T5Config, T5EncoderModel, T5Tokenizer
+
+    tokenizer = T5Tokenizer(vocab=unigram_vocab(["<pad>", "</s>", "<unk>"]), extra_ids=0)
+    text_values = config_values(
+        dict(d_model=32, d_kv=8, d_ff=32, num_layers=1, num_heads=2), overrides.get("text_encoder")
+    )
+    text = T5Config(**text_values | {"vocab_size": len(tokenizer)})
+    vae_defaults = dict(
+        in_channels=3,
+        out_channels=3,
+        latent_channels=8,
+        block_out_channels=[8, 8, 8, 8],
+        decoder_block_out_channels=[8, 8, 8, 8],
+        layers_per_block=[1, 1, 1, 1, 1],
+        decoder_layers_per_block=[1, 1, 1, 1, 1],
+        spatio_temporal_scaling=[True, True, False, False],
+        decoder_spatio_temporal_scaling=[True, True, False, False],
+        decoder_inject_noise=[False] * 5,
+        upsample_residual=[False] * 4,
+        upsample_factor=[1] * 4,
+        timestep_conditioning=False,
+        patch_size=1,
+        patch_size_t=1,
+        encoder_causal=True,
+        decoder_causal=False,
+    )
+    vae_values = config_values(vae_defaults, overrides.get("vae"))
+    vae: Any = AutoencoderKLLTXVideo(**vae_values)
+    vae.use_framewise_encoding = vae.use_framewise_decoding = False  # whole tiny clips at once
+    sizes: dict[str, Any] = dict(
+        patch_size=1, patch_size_t=1, num_attention_heads=4, attention_head_dim=8, num_layers=1
+    )
+    wiring = dict(
+        in_channels=vae_values["latent_channels"],
+        out_channels=vae_values["latent_channels"],
+        cross_attention_dim=text.d_model,
+        caption_channels=text.d_model,
+    )
+    transformer = LTXVideoTransformer3DModel(**config_values(sizes, overrides.get("transformer")) | wiring)
+    return LTXPipeline(
+        scheduler=FlowMatchEulerDiscreteScheduler(),
+        vae=vae,
+        text_encoder=T5EncoderModel(text),
+        tokenizer=tokenizer,
+        transformer=transformer,
+    )
 
 
 def tiny_cogvideox_pipeline(overrides: dict[str, Any]) -> Any:
