@@ -71,19 +71,28 @@ def compare_models(
     rows = []
     for i, example in enumerate(prompt_examples(examples)):
         a, b = first.replies[i], second.replies[i]
-        rows.append(ComparedRow(
-            messages=example.messages, reference=example.reference, output_a=a.text, output_b=b.text,
-            latency_a_s=a.latency_s, latency_b_s=b.latency_s,
-            judge_a=first.scores[i] if first.scores else None,
-            judge_b=second.scores[i] if second.scores else None,
-        ))  # fmt: skip
+        rows.append(
+            ComparedRow(
+                messages=example.messages,
+                reference=example.reference,
+                output_a=a.text,
+                output_b=b.text,
+                latency_a_s=a.latency_s,
+                latency_b_s=b.latency_s,
+                judge_a=first.scores[i] if first.scores else None,
+                judge_b=second.scores[i] if second.scores else None,
+            )
+        )
     shared = [k for k in first.metrics if k in second.metrics and k not in NOT_COMPARED]
     return Comparison(
-        model_a=model_a.ref, model_b=model_b.ref, rows=rows,
-        metrics_a=first.metrics, metrics_b=second.metrics,
+        model_a=model_a.ref,
+        model_b=model_b.ref,
+        rows=rows,
+        metrics_a=first.metrics,
+        metrics_b=second.metrics,
         deltas={k: second.metrics[k] - first.metrics[k] for k in shared},
         winners={k: winner(k, first.metrics[k], second.metrics[k]) for k in shared},
-    )  # fmt: skip
+    )
 
 
 def winner(metric: str, a: float, b: float, rel_tol: float = 1e-9) -> Side:

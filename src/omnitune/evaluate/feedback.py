@@ -84,8 +84,14 @@ def write_preference_dataset(
         )
         infos[name] = SplitInfo(file=f"{name}.jsonl", records=len(rows))
     digest = hashlib.sha256(json.dumps(splits, sort_keys=True).encode()).hexdigest()
-    manifest = DatasetManifest(modality=Modality.LLM, family=DataFamily.PREFERENCE, source_format="ratings",
-                               source=source, content_hash=digest, splits=infos)  # fmt: skip
+    manifest = DatasetManifest(
+        modality=Modality.LLM,
+        family=DataFamily.PREFERENCE,
+        source_format="ratings",
+        source=source,
+        content_hash=digest,
+        splits=infos,
+    )
     manifest.write(directory)
     return manifest
 

@@ -1,0 +1,86 @@
+"""Image generation metrics: FID and KID (torchmetrics) with a pluggable feature extractor.
+
+torchmetrics' default extractor is InceptionV3, whose weights torch-fidelity downloads; offline, pass
+any vision backbone instead (``VisionFeatures.from_pretrained(DIR)``: a transformers ViT/CLIP/DINO
+directory). Scores are comparable only between runs that used the same extractor, which the result names.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+import torch
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
+
+
+class VisionFeatures(torch.nn.Module):
+    """Pooled features of a transformers vision model, from images in [0, 1] (N, 3, H, W)."""
+
+    def __init__(self, model: Any, size: int, mean: list[float], std: list[float], name: str = "") -> None:
+        super().__init__()
+        self.model, self.size, self.name = model.eval(), size, name or type(model).__name__
+        self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1))
+        self.num_features = int(getattr(model.config, "hidden_size", 0) or model.config.projection_dim)
+
+    @classmethod
+    def from_pretrained(cls, path: str) -> VisionFeatures:
+        """Load a vision backbone and its preprocessing constants from a directory or Hub id."""
+        from transformers import AutoImageProcessor, AutoModel
+
+        processor = AutoImageProcessor.from_pretrained(path)
+        size = processor.size.get("height") or processor.size.get("shortest_edge") or 224
+        model = AutoModel.from_pretrained(path)
+        return cls(model, int(size), list(processor.image_mean), list(processor.image_std), name=path)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """Features (N, D): resized, normalised, pooled."""
+        x = images.float()
+        if x.max() > 1.5:  # uint8 range
+            x = x / 255.0
+        x = torch.nn.functional.interpolate(x, size=(self.size, self.size), mode="bilinear", antialias=True)
+        with torch.no_grad():
+            mean, std = cast(torch.Tensor, self.mean), cast(torch.Tensor, self.std)
+            out = self.model(pixel_values=(x - mean) / std)
+        pooled = getattr(out, "pooler_output", None)
+        return (pooled if pooled is not None else out.last_hidden_state.mean(1)).float()
+
+
+def load_images(folder: Path, size: int = 64) -> torch.Tensor:
+    """Every image in ``folder`` as a float tensor in [0, 1], (N, 3, size, size)."""
+    import numpy as np
+    from PIL import Image
+
+    paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not paths:
+        raise FileNotFoundError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)})")
+    arrays = [
+        np.asarray(Image.open(p).convert("RGB").resize((size, size)), dtype=np.float32) / 255 for p in paths
+    ]
+    return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2)
+
+
+def fid_kid(
+    real: torch.Tensor, generated: torch.Tensor, feature: torch.nn.Module | int = 2048, kid_subset: int = 50
+) -> dict[str, float]:
+    """FID and KID (mean) between two image sets in [0, 1]; lower is better."""
+    from torchmetrics.image.fid import FrechetInceptionDistance
+    from torchmetrics.image.kid import KernelInceptionDistance
+
+    if min(len(real), len(generated)) < 2:
+        raise ValueError("FID/KID need at least 2 images in each set")
+    subset = min(kid_subset, len(real), len(generated))
+    try:
+        fid = FrechetInceptionDistance(feature=feature, normalize=True)
+        kid = KernelInceptionDistance(feature=feature, normalize=True, subset_size=subset)
+    except ModuleNotFoundError as exc:
+        raise ValueError(
+            f"{exc}; or pass a feature extractor (VisionFeatures.from_pretrained(DIR))"
+        ) from None
+    for metric in (fid, kid):
+        metric.update(real, real=True)
+        metric.update(generated, real=False)
+    kid_mean, _ = kid.compute()
+    return {"fid": float(fid.compute()), "kid": float(kid_mean)}
