@@ -127,3 +127,26 @@ def test_ltx_video_lora_trains_and_reloads(tmp_path: Path) -> None:
     pipe = LTXPipeline.from_pretrained(ctx.output_dir / "base")
     pipe.load_lora_weights(ctx.output_dir)
     assert any("lora" in name for name, _ in pipe.transformer.named_parameters())
+
+
+@pytest.mark.slow
+def test_hunyuan_video_lora_trains_and_reloads(tmp_path: Path) -> None:
+    from diffusers import HunyuanVideoPipeline
+
+    data = _clips(tmp_path / "data")
+    hp = HP | {"max_steps": 8}
+    ctx, _ = make_ctx(
+        tmp_path,
+        data,
+        recipe="video_lora",
+        method=Method.LORA,
+        hyperparameters=hp,
+        from_config={"family": "hunyuan"},
+    )
+    result = VideoLoraRecipe().run(ctx)
+    assert result.status == "completed" and result.step == 8
+    assert result.metrics["eval_loss_after"] < result.metrics["eval_loss_before"]
+    assert (ctx.output_dir / "sample.mp4").stat().st_size > 0
+    pipe = HunyuanVideoPipeline.from_pretrained(ctx.output_dir / "base")
+    pipe.load_lora_weights(ctx.output_dir)
+    assert any("lora" in name for name, _ in pipe.transformer.named_parameters())

@@ -43,6 +43,8 @@ DEFAULTS: dict[str, Any] = {
     "sample_prompt": None,  # default: the first training caption
     "sample_steps": 30,
     "sample_guidance": 5.0,
+    "guidance": 6.0,  # HunyuanVideo's distilled guidance scale, trained at the value it samples at
+    "prompt_crop_start": None,  # HunyuanVideo: None keeps the pipeline's template; "auto" recounts it
 }
 LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
 

@@ -2,7 +2,8 @@
 
 Wan 2.1 trains with rectified flow on VAE latents normalised by the VAE's per-channel mean/std;
 LTX-Video the same way on latents packed into a token sequence, with the caption attention mask
-and RoPE interpolation scale its pipeline passes; CogVideoX with v-prediction on a DDPM schedule
+and RoPE interpolation scale its pipeline passes; HunyuanVideo on scaled latents with Llama and
+CLIP caption features and its distilled guidance input; CogVideoX with v-prediction on a DDPM schedule
 (``CogVideoXDPMScheduler``), latents scaled by the VAE's ``scaling_factor`` and laid out (batch,
 frames, channels, h, w), loss weighted by 1 / (1 - alpha_bar) as in diffusers' CogVideoX LoRA
 example. ``fixed_loss`` measures each at fixed noise levels with seeded noise, so it is comparable
@@ -45,6 +46,10 @@ class WanFlowMatching:
         mean = torch.tensor(vae.config.latents_mean).view(shape).to(latents)
         std = torch.tensor(vae.config.latents_std).view(shape).to(latents)
         return (latents - mean) / std
+
+    def call_kwargs(self) -> dict[str, Any]:
+        """Extra arguments the pipeline's ``__call__`` needs to sample as it was trained."""
+        return {}
 
     def captions(self, texts: list[str], device: Any, dtype: Any) -> Captions:
         """Caption embeddings, computed once before training."""
@@ -138,6 +143,59 @@ class LTXFlowMatching(WanFlowMatching):
             return_dict=False,
         )[0]
         return pipe._unpack_latents(output, frames, height, width, p, pt)
+
+
+class HunyuanFlowMatching(WanFlowMatching):
+    """Rectified flow for HunyuanVideo: Llama + CLIP caption features and the distilled guidance input."""
+
+    def __init__(self, pipe: Any, hp: dict[str, Any]) -> None:
+        from diffusers.pipelines.hunyuan_video.pipeline_hunyuan_video import DEFAULT_PROMPT_TEMPLATE
+
+        super().__init__(pipe, hp)
+        self.template = dict(DEFAULT_PROMPT_TEMPLATE)
+        if hp.get("prompt_crop_start") == "auto":  # a tokenizer other than the model's own (tiny models)
+            prefix = str(self.template["template"]).split("{}")[0]
+            self.template["crop_start"] = len(pipe.tokenizer(prefix).input_ids)
+
+    def encode(self, vae: Any, pixels: torch.Tensor) -> torch.Tensor:
+        """Latents scaled by the VAE's scaling_factor, as HunyuanVideoPipeline un-scales them."""
+        return vae.encode(pixels).latent_dist.mode() * vae.config.scaling_factor
+
+    def call_kwargs(self) -> dict[str, Any]:
+        """Sample with the same prompt template the captions were encoded with."""
+        return {"prompt_template": self.template}
+
+    def captions(self, texts: list[str], device: Any, dtype: Any) -> Captions:
+        """Llama caption embeddings, their mask and the pooled CLIP embedding."""
+        embeds, pooled, mask = self.pipe.encode_prompt(
+            texts,
+            prompt_template=self.template,
+            device=device,
+            dtype=dtype,
+            max_sequence_length=int(self.hp["max_sequence_length"]),
+        )
+        return embeds, mask, pooled
+
+    def _predict(
+        self, transformer: Any, noisy: torch.Tensor, timesteps: torch.Tensor, captions: Captions
+    ) -> torch.Tensor:
+        guidance = None
+        if transformer.config.guidance_embeds:  # guidance-distilled: trained at the scale it samples at
+            guidance = torch.full(
+                (noisy.shape[0],),
+                float(self.hp["guidance"]) * 1000.0,
+                device=noisy.device,
+                dtype=transformer.dtype,
+            )
+        return transformer(
+            hidden_states=noisy,
+            timestep=timesteps,
+            encoder_hidden_states=captions[0],
+            encoder_attention_mask=captions[1],
+            pooled_projections=captions[2],
+            guidance=guidance,
+            return_dict=False,
+        )[0]
 
 
 class CogVideoXVPrediction(WanFlowMatching):

@@ -2,9 +2,8 @@
 
 Wan 2.1 (``WanPipeline``: ``WanTransformer3DModel`` + ``AutoencoderKLWan`` + UMT5), LTX-Video
 (``LTXPipeline``) and CogVideoX (``CogVideoXPipeline``) are trained with their own objectives
-(``objectives.py``). HunyuanVideo pipelines load, but their transformer takes two text encoders'
-outputs and a guidance embedding that this recipe does not drive yet: it is refused with a clear
-error before any work is done.
+(``objectives.py``), and HunyuanVideo (``HunyuanVideoPipeline``: Llama + CLIP text encoders,
+guidance-distilled transformer). Any other pipeline is refused with a clear error before any work.
 """
 
 from __future__ import annotations
@@ -20,15 +19,19 @@ from omnitune.recipes.base import RecipeContext
 from omnitune.recipes.image.optim import weight_dtype
 from omnitune.recipes.media_inputs import Row, load_frames
 from omnitune.recipes.media_training import resolve_model
-from omnitune.recipes.video.objectives import Captions, CogVideoXVPrediction, LTXFlowMatching, WanFlowMatching
+from omnitune.recipes.video.objectives import (
+    Captions,
+    CogVideoXVPrediction,
+    HunyuanFlowMatching,
+    LTXFlowMatching,
+    WanFlowMatching,
+)
 
 SUPPORTED: dict[str, Any] = {
     "WanPipeline": WanFlowMatching,
     "CogVideoXPipeline": CogVideoXVPrediction,
     "LTXPipeline": LTXFlowMatching,
-}
-KNOWN_UNSUPPORTED = {
-    "HunyuanVideoPipeline": "HunyuanVideo (Llama + CLIP text encoders, guidance embedding)",
+    "HunyuanVideoPipeline": HunyuanFlowMatching,
 }
 
 
@@ -73,6 +76,7 @@ class VideoModel:
             max_sequence_length=int(self.hp["max_sequence_length"]),
             generator=generator,
             output_type="np",
+            **self.objective.call_kwargs(),
         ).frames[0]
         return (np.clip(frames, 0.0, 1.0) * 255).round().astype(np.uint8)
 
@@ -91,17 +95,16 @@ def load_video_pipeline(ctx: RecipeContext, hp: dict[str, Any], device: torch.de
     )
     kind = type(pipe).__name__
     if kind not in SUPPORTED:
-        what = KNOWN_UNSUPPORTED.get(kind, kind)
         raise ValueError(
-            f"{ctx.model.base_model}: video_lora trains Wan 2.1, LTX-Video and CogVideoX text-to-video "
-            f"pipelines; {what} is not supported by this recipe yet; choose a Wan 2.1 model "
-            "such as Wan-AI/Wan2.1-T2V-1.3B-Diffusers"
+            f"{ctx.model.base_model}: a {kind}; video_lora trains the text-to-video pipelines "
+            f"{', '.join(sorted(SUPPORTED))}; choose one such as Wan-AI/Wan2.1-T2V-1.3B-Diffusers"
         )
     dtype = weight_dtype(hp, device)
-    for part in (pipe.vae, pipe.text_encoder, pipe.transformer):
+    text_encoders = [e for e in (pipe.text_encoder, getattr(pipe, "text_encoder_2", None)) if e is not None]
+    for part in (pipe.vae, *text_encoders, pipe.transformer):
         part.requires_grad_(False)
     pipe.vae.to(device)  # Wan's VAE stays in fp32, as the reference pipeline keeps it
-    for part in (pipe.text_encoder, pipe.transformer):
+    for part in (*text_encoders, pipe.transformer):
         part.to(device) if dtype == torch.float32 else part.to(device, dtype)
     pipe.set_progress_bar_config(disable=True)
     return VideoModel(pipe, source.tiny is not None, hp, SUPPORTED[kind](pipe, hp))

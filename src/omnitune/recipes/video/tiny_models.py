@@ -9,12 +9,112 @@ from omnitune.recipes.media_training import config_values
 
 
 def tiny_video_pipeline(from_config: dict[str, Any]) -> Any:
-    """A tiny text-to-video pipeline: ``family`` cogvideox or ltx, else Wan 2.1."""
+    """A tiny text-to-video pipeline: ``family`` cogvideox, hunyuan or ltx, else Wan 2.1."""
     family = from_config.get("family", "wan")
-    builders = {"cogvideox": tiny_cogvideox_pipeline, "ltx": tiny_ltx_pipeline, "wan": tiny_wan_pipeline}
+    builders = {
+        "cogvideox": tiny_cogvideox_pipeline,
+        "hunyuan": tiny_hunyuan_pipeline,
+        "ltx": tiny_ltx_pipeline,
+        "wan": tiny_wan_pipeline,
+    }
     if family not in builders:
         raise ValueError(f"from_config.family {family!r}: use one of {sorted(builders)}")
     return builders[family](from_config)
+
+
+def tiny_hunyuan_pipeline(overrides: dict[str, Any]) -> Any:
+    """A ``HunyuanVideoPipeline``: 1+1-layer guidance-distilled transformer, tiny VAE, Llama + CLIP."""
+    from diffusers import (
+        AutoencoderKLHunyuanVideo,
+        FlowMatchEulerDiscreteScheduler,
+        HunyuanVideoPipeline,
+        HunyuanVideoTransformer3DModel,
+    )
+    from diffusers.pipelines.hunyuan_video.pipeline_hunyuan_video import DEFAULT_PROMPT_TEMPLATE
+    from transformers import CLIPTextConfig, CLIPTextModel, LlamaConfig, LlamaModel
+
+    from omnitune.recipes.llm.tokenizers import train_bpe_tokenizer
+    from omnitune.recipes.multimodal.tiny_models import clip_tokenizer
+
+    template = str(DEFAULT_PROMPT_TEMPLATE["template"])
+    tokenizer, tokenizer_2 = train_bpe_tokenizer([template], 400), clip_tokenizer()
+    llama_values = config_values(
+        dict(hidden_size=16, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2),
+        overrides.get("text_encoder"),
+    )
+    llama = LlamaConfig(
+        **llama_values
+        | dict(
+            vocab_size=len(tokenizer),
+            pad_token_id=tokenizer.pad_token_id,
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+        )
+    )
+    clip_values = config_values(
+        dict(
+            hidden_size=8,
+            intermediate_size=37,
+            num_attention_heads=4,
+            num_hidden_layers=2,
+            max_position_embeddings=77,
+        ),
+        overrides.get("text_encoder_2"),
+    )
+    clip = CLIPTextConfig(
+        **clip_values
+        | dict(
+            vocab_size=len(tokenizer_2),
+            bos_token_id=tokenizer_2.bos_token_id,
+            eos_token_id=tokenizer_2.eos_token_id,
+            pad_token_id=tokenizer_2.pad_token_id,
+        )
+    )
+    vae_defaults = dict(
+        in_channels=3,
+        out_channels=3,
+        latent_channels=4,
+        down_block_types=["HunyuanVideoDownBlock3D"] * 4,
+        up_block_types=["HunyuanVideoUpBlock3D"] * 4,
+        block_out_channels=[8, 8, 8, 8],
+        layers_per_block=1,
+        act_fn="silu",
+        norm_num_groups=4,
+        scaling_factor=0.476986,
+        spatial_compression_ratio=8,
+        temporal_compression_ratio=4,
+        mid_block_add_attention=True,
+    )
+    vae_values = config_values(vae_defaults, overrides.get("vae"))
+    sizes: dict[str, Any] = dict(
+        num_attention_heads=2,
+        attention_head_dim=10,
+        num_layers=1,
+        num_single_layers=1,
+        num_refiner_layers=1,
+        patch_size=1,
+        patch_size_t=1,
+        guidance_embeds=True,
+        rope_axes_dim=[2, 4, 4],
+    )
+    wiring = dict(
+        in_channels=vae_values["latent_channels"],
+        out_channels=vae_values["latent_channels"],
+        text_embed_dim=llama.hidden_size,
+        pooled_projection_dim=clip.hidden_size,
+    )
+    transformer = HunyuanVideoTransformer3DModel(
+        **config_values(sizes, overrides.get("transformer")) | wiring
+    )
+    return HunyuanVideoPipeline(
+        text_encoder=LlamaModel(llama),
+        tokenizer=tokenizer,
+        transformer=transformer,
+        vae=AutoencoderKLHunyuanVideo(**vae_values),
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0),
+        text_encoder_2=CLIPTextModel(clip),
+        tokenizer_2=tokenizer_2,
+    )
 
 
 def tiny_ltx_pipeline(overrides: dict[str, Any]) -> Any:
@@ -205,6 +305,7 @@ def tiny_video_defaults(from_config: dict[str, Any]) -> dict[str, Any]:
         "width": size,
         "fps": 8,
         "max_sequence_length": 16,
+        "prompt_crop_start": "auto",  # HunyuanVideo's template offset, for the tiny in-memory tokenizer
         "sample_steps": 2,
         "sample_guidance": 1.0,
     }
