@@ -146,7 +146,38 @@ def test_plan_approve_stream_resume_websocket_logs_model_and_isolation(studio: S
     assert version["id"] in [m["id"] for m in client.get("/api/training/models").json()["models"]]
     _other_user_sees_nothing(studio, plan["id"], job_id, version["id"])
     _notified_in_app(client, job_id)
+    _side_by_side_session(studio, client, version)
     _registry_through_the_api(client, version)
+
+
+def _side_by_side_session(studio: Studio, client: httpx.Client, version: dict[str, Any]) -> None:
+    """Base and fine-tuned answer the same prompt; a rating becomes a DPO pair in the preference set."""
+    session = client.post("/api/training/test/deploy", json={"model_id": version["id"]})
+    assert session.status_code == 200, session.text
+    sid = session.json()["session_id"]
+    prompt = "What is 3 plus 3?"
+    answers = client.post(
+        "/api/training/test/run", json={"session_id": sid, "prompt": prompt, "max_tokens": 8}
+    )
+    assert set(answers.json()) == {"prompt", "base", "fine_tuned"}
+    many = client.post(
+        "/api/training/test/compare", json={"session_id": sid, "prompts": [prompt, "Hi"], "max_tokens": 8}
+    ).json()
+    assert [r["prompt"] for r in many["results"]] == [prompt, "Hi"]
+    assert many["results"][0]["fine_tuned"] == answers.json()["fine_tuned"]  # greedy: repeatable
+    unrun = {"session_id": sid, "prompt": "never asked", "chosen": "base"}
+    assert _error(client.post("/api/training/test/rate", json=unrun), 422)["field"] == "prompt"
+    rated = client.post(
+        "/api/training/test/rate", json={"session_id": sid, "prompt": prompt, "chosen": "fine_tuned"}
+    )
+    assert rated.json() == {"preference_pairs": 1}
+    me = client.get("/api/me").json()["id"]
+    pair = json.loads((studio.home / "preferences" / f"{me}.jsonl").read_text())
+    assert pair["prompt"] == prompt and pair["chosen"] == answers.json()["fine_tuned"]
+    assert pair["rejected"] == answers.json()["base"]
+    assert client.get(f"/api/training/test/sessions/{sid}").json()["prompts"] == 2
+    assert client.delete(f"/api/training/test/sessions/{sid}").status_code == 204
+    assert _error(client.get(f"/api/training/test/sessions/{sid}"), 404)
 
 
 def _registry_through_the_api(client: httpx.Client, version: dict[str, Any]) -> None:

@@ -34,10 +34,23 @@ def create_app(run_supervisor: bool = False, supervisor_poll_s: float = 0.5) -> 
         statistics,
         streams,
         system,
+        test_sessions,
         vault,
     )
 
-    for module in (system, plans, jobs, streams, models, datasets, vault, notifications, statistics):
+    modules = (
+        system,
+        plans,
+        jobs,
+        streams,
+        models,
+        datasets,
+        vault,
+        notifications,
+        statistics,
+        test_sessions,
+    )
+    for module in modules:
         app.include_router(module.router)
     app.add_api_route("/health", system.health, methods=["GET"], tags=["system"])
     _mount_ui(app)

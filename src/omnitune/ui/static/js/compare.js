@@ -26,3 +26,40 @@ function render() {
 left.addEventListener("change", render);
 right.addEventListener("change", render);
 render();
+
+let session = null;
+let lastPrompt = null;
+const $ = (id) => document.getElementById(id);
+const fail = (err) => { $("try-error").textContent = err.field ? `${err.field}: ${err.message}` : err.message; };
+
+$("session-start").addEventListener("click", async () => {
+  $("try-error").textContent = "";
+  $("session-status").textContent = "loading both models…";
+  try {
+    session = await api("POST", "/api/training/test/deploy", { model_id: left.value });
+    $("session-status").textContent = `session ${session.session_id}: ${session.model} vs ${session.base_model}`;
+    $("try-form").hidden = false;
+  } catch (err) { $("session-status").textContent = ""; fail(err); }
+});
+
+$("try-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("try-error").textContent = "";
+  lastPrompt = $("try-prompt").value;
+  try {
+    const answers = await api("POST", "/api/training/test/run", { session_id: session.session_id, prompt: lastPrompt });
+    $("answer-base").textContent = answers.base;
+    $("answer-fine_tuned").textContent = answers.fine_tuned;
+    $("try-answers").hidden = false;
+  } catch (err) { fail(err); }
+});
+
+for (const side of ["base", "fine_tuned"]) {
+  $(`rate-${side}`).addEventListener("click", async () => {
+    try {
+      const { preference_pairs: pairs } = await api("POST", "/api/training/test/rate",
+        { session_id: session.session_id, prompt: lastPrompt, chosen: side });
+      $("session-status").textContent = `thanks: ${pairs} preference pair${pairs === 1 ? "" : "s"} saved`;
+    } catch (err) { fail(err); }
+  });
+}
