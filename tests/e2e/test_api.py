@@ -147,6 +147,7 @@ def test_plan_approve_stream_resume_websocket_logs_model_and_isolation(studio: S
     _other_user_sees_nothing(studio, plan["id"], job_id, version["id"])
     _notified_in_app(client, job_id)
     _side_by_side_session(studio, client, version)
+    _evaluate(client, version, studio)
     _registry_through_the_api(client, version)
 
 
@@ -344,3 +345,16 @@ def test_the_api_starts_without_importing_torch() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def _evaluate(client: httpx.Client, version: dict[str, Any], studio: Studio) -> None:
+    """Evaluate the trained version against its base on its own validation split; the report is stored."""
+    url = f"/api/training/evaluate/{version['id']}"
+    report = client.post(url, json={"against": "base", "limit": 4, "max_new_tokens": 4})
+    assert report.status_code == 200, report.text
+    body = report.json()
+    assert body["examples"] >= 1 and body["metrics"] and body["baseline_metrics"]
+    assert _error(client.post(url, json={"against": str(studio.home)}), 422)["field"] == "against"
+    assert _error(client.post(url, json={"data_path": "/etc/passwd"}), 422)["field"] == "path"
+    evaluations = client.get(f"/api/training/models/{version['id']}").json()["evaluations"]
+    assert len(evaluations) == 1

@@ -27,6 +27,7 @@ def create_app(run_supervisor: bool = False, supervisor_poll_s: float = 0.5) -> 
     install_error_handlers(app)
     from omnitune.api.routes import (
         datasets,
+        evaluate,
         jobs,
         models,
         notifications,
@@ -49,6 +50,7 @@ def create_app(run_supervisor: bool = False, supervisor_poll_s: float = 0.5) -> 
         notifications,
         statistics,
         test_sessions,
+        evaluate,
     )
     for module in modules:
         app.include_router(module.router)
