@@ -7,6 +7,7 @@ from typing import Any
 from omnitune.catalog.entries import get_model
 from omnitune.catalog.hardware import get_gpu
 from omnitune.plan import describe
+from omnitune.plan.adapt import DataShape
 from omnitune.plan.datacheck import inspect_data
 from omnitune.plan.feasibility import review
 from omnitune.plan.interpreter import Interpretation, interpret
@@ -104,9 +105,11 @@ def _full_plan(
     first_data = data_spec(
         choose_model(first.task, preset, method=first.method, base_model=first.base_model).recipe
     )
-    data = _data(first_data, data_path, plan.warnings)
+    data, stats = _data(first_data, data_path, plan.warnings)
+    shape = DataShape.from_stats(data.found_samples, stats) if data.found_samples else None
     for req in requests:
         req.samples = data.found_samples or data.recommended_samples or 1
+        req.data = shape
     stages = [plan_stage(r) for r in requests]
     checks = review(it, stages, requests, budget)
     plan.capabilities = _capabilities(it)
@@ -182,7 +185,7 @@ def _role(task: Task) -> str:
     }[modality_of(task)]
 
 
-def _data(spec: dict[str, Any], path: str | None, warnings: list[str]) -> DataSpec:
+def _data(spec: dict[str, Any], path: str | None, warnings: list[str]) -> tuple[DataSpec, dict[str, Any]]:
     data = DataSpec(
         kind=spec["kind"],
         format=spec["format"],
@@ -192,12 +195,13 @@ def _data(spec: dict[str, Any], path: str | None, warnings: list[str]) -> DataSp
         preprocessing=spec.get("preprocessing", []),
         augmentation=spec.get("augmentation", []),
     )
-    if path:
-        found = inspect_data(path, data.min_samples, data.recommended_samples)
-        data.found_samples = found.found_samples
-        data.format = found.format or data.format
-        warnings += found.warnings
-    return data
+    if not path:
+        return data, {}
+    found = inspect_data(path, data.min_samples, data.recommended_samples)
+    data.found_samples = found.found_samples
+    data.format = found.format or data.format
+    warnings += found.warnings
+    return data, found.stats
 
 
 def _capabilities(it: Interpretation) -> Capabilities:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -12,6 +13,7 @@ class DataFindings:
     found_samples: int | None = None
     format: str | None = None
     warnings: list[str] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
 
 
 def inspect_data(path: str, min_samples: int, recommended: int) -> DataFindings:
@@ -26,7 +28,9 @@ def inspect_data(path: str, min_samples: int, recommended: int) -> DataFindings:
         report = inspect(path)
     except Exception as exc:  # a bad path must not stop planning; the plan says what went wrong
         return DataFindings(warnings=[f"could not inspect {path}: {exc}"])
-    found = DataFindings(found_samples=int(report.records), format=report.format)
+    # records counts bad rows too; valid_records is what training will see
+    valid = report.stats.get("valid_records", report.records - len(report.errors))
+    found = DataFindings(found_samples=max(0, int(valid)), format=report.format, stats=dict(report.stats))
     if report.format is None:
         found.warnings.append(f"{path}: no known data format detected")
     if found.found_samples is not None and found.found_samples < max(min_samples, 1):

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from omnitune.catalog.hardware import GpuType, get_gpu, load_hardware
+from omnitune.catalog.recipes import recipe_for
+from omnitune.plan.adapt import DataShape, adapt_to_cpu, adapt_to_data, adapt_to_model, from_scratch, tiny
 from omnitune.plan.presets import hyperparameters
 from omnitune.plan.resources import Fit, fit_to_gpu, gpus_by_price, hourly_price, train_hours
 from omnitune.plan.selection import Choice, choose_model
@@ -55,6 +57,7 @@ class StageRequest:
     overrides: dict[str, Any] = field(default_factory=dict)
     size_b: float | None = None
     depends_on: list[str] = field(default_factory=list)
+    data: DataShape | None = None  # what inspecting the user's data found
 
 
 def plan_stage(req: StageRequest) -> StagePlan:
@@ -68,14 +71,42 @@ def plan_stage(req: StageRequest) -> StagePlan:
         memory_gb=named_gpu.memory_gb if named_gpu else None,
         size_b=req.size_b,
     )
-    hp = {**hyperparameters(choice.recipe, req.preset, choice.method), **req.overrides}
     locked = req.method is not None
-    if choice.model.from_config is not None and named_gpu is None:
-        named_gpu = load_hardware()["cpu"]  # tiny from-config models train on the CPU
+    notes = [] if locked else _full_weights_for_random_init(choice)
+    hp = {**hyperparameters(choice.recipe, req.preset, choice.method), **req.overrides}
+    notes += adapt_to_model(choice.model, choice.method, hp)
+    notes += adapt_to_data(choice.model, choice.recipe, hp, req.data) if req.data else []
+    if tiny(choice.model) and named_gpu is None:
+        named_gpu = load_hardware()["cpu"]  # tiny models train on the CPU
+    if named_gpu is not None and named_gpu.id == "cpu":
+        notes += _cpu_method(choice) + adapt_to_cpu(choice.method, hp)
     if named_gpu is not None:
         fit = fit_to_gpu(choice.model, choice.recipe, choice.method, hp, named_gpu, method_locked=locked)
+        fit.adjustments[:0] = notes
         return _finish(req, choice, fit, named_gpu, req.gpu_count)
-    return _cheapest(req, choice, hp, locked)
+    stage = _cheapest(req, choice, hp, locked)
+    stage.fit.adjustments[:0] = notes
+    return stage
+
+
+def _full_weights_for_random_init(choice: Choice) -> list[str]:
+    """Adapters on random weights learn little: train every weight of a from-config model."""
+    if not from_scratch(choice.model) or choice.method not in (Method.LORA, Method.QLORA):
+        return []
+    options = (Method.FULL_FINETUNE, Method.SFT)
+    full = next((m for m in options if recipe_for(choice.model, m) is choice.recipe), None)
+    if full is None:
+        return []
+    before, choice.method = choice.method, full
+    return [f"{full.value} instead of {before.value}: {choice.model.id} starts from random weights"]
+
+
+def _cpu_method(choice: Choice) -> list[str]:
+    """QLoRA needs CUDA (bitsandbytes); on the CPU the same adapters train on full-precision weights."""
+    if choice.method is not Method.QLORA:
+        return []
+    choice.method = Method.LORA
+    return ["LoRA instead of QLoRA: 4-bit kernels need CUDA"]
 
 
 def _cheapest(req: StageRequest, choice: Choice, hp: dict[str, Any], locked: bool) -> StagePlan:
