@@ -77,8 +77,8 @@ def scratch_learning_rate(model: CatalogModel) -> float:
 
 
 def adapt_to_model(model: CatalogModel, method: Method, hp: dict[str, Any]) -> list[str]:
-    """Random-init models need a from-scratch learning rate instead of a fine-tuning one."""
-    notes = _fit_context(model, hp)
+    """Random-init models need a from-scratch learning rate; models train at the size built for."""
+    notes = _fit_context(model, hp) + _native_media_size(model, hp)
     if not from_scratch(model, method) or "learning_rate" not in hp:
         return notes
     lr = scratch_learning_rate(model)
@@ -97,6 +97,22 @@ def _fit_context(model: CatalogModel, hp: dict[str, Any]) -> list[str]:
         return []
     before, hp["seq_len"] = hp["seq_len"], context
     return [f"seq_len {before}->{context}: {model.id} has {context} positions"]
+
+
+def _native_media_size(model: CatalogModel, hp: dict[str, Any]) -> list[str]:
+    """A from-config model's own resolution and frame count replace the preset's (1024px, 49 frames)."""
+    cfg = model.from_config or {}
+    native = {
+        "resolution": cfg.get("resolution") or cfg.get("image_size")
+        or (cfg.get("vision_config") or {}).get("image_size"),
+        "num_frames": cfg.get("num_frames"),
+    }
+    notes = []
+    for key, value in native.items():
+        if value and key in hp and hp[key] != value:
+            notes.append(f"{key} {hp[key]}->{value}: {model.id} is built for {value}")
+            hp[key] = value
+    return notes
 
 
 def adapt_to_data(model: CatalogModel, recipe: RecipeKey, hp: dict[str, Any], shape: DataShape) -> list[str]:
