@@ -72,8 +72,27 @@ def check_runnable(plan: TrainingPlan, model_index: int = 0) -> ModelChoice:
             f"recipe {model.recipe!r} (for {model.base_model}) is not available in this install; "
             f"available: {', '.join(sorted(RECIPES))}"
         )
+    _check_trainable(model.base_model)
     _check_weights_available(model.base_model)
     return model
+
+
+def _check_trainable(base_model: str) -> None:
+    """A catalog model no maintained library can train is refused, naming the trainable route."""
+    from omnitune.catalog import get_model
+
+    try:
+        entry = get_model(base_model)
+    except KeyError:
+        return  # a Hub id or local folder: the recipe finds out
+    if entry.trainable:
+        return
+    route = f"; the catalog's trainable route is {entry.nearest_trainable} (--base-model " \
+        f"{entry.nearest_trainable})" if entry.nearest_trainable else ""
+    raise TrainingRequestError(
+        f"{entry.id} cannot be trained by omnitune (trainable: false in the catalog){route}. "
+        f"{entry.notes}".strip()
+    )
 
 
 def _check_weights_available(base_model: str) -> None:
