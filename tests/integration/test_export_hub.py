@@ -98,10 +98,14 @@ def hub() -> Iterator[tuple[str, HubState]]:
 def test_push_uploads_an_equivalence_checked_export(
     hub: tuple[str, HubState], tmp_path_factory: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from huggingface_hub import constants
+
     from omnitune.cli.main import app
     from omnitune.registry.versions import history
 
-    monkeypatch.setenv("HF_HUB_OFFLINE", "0")  # the only server reachable is the local one
+    # the only server reachable is the local one; huggingface_hub reads the flag once, at import
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     url, state = hub
     trained = trained_lora(tmp_path_factory.mktemp("trained"))
     register_directory(trained / "out", "opp")

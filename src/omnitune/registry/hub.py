@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -48,10 +49,7 @@ def push_to_hub(
         (out / "README.md").write_text(
             _model_card(ref, fmt, result.equivalence.max_logit_diff), encoding="utf-8"
         )
-        repo = api.create_repo(repo_id, private=private, exist_ok=True)
-        commit = api.upload_folder(
-            folder_path=str(out), repo_id=repo_id, commit_message=f"omnitune: {result.source} ({fmt})"
-        )
+        repo, commit = _upload(api, repo_id, out, private, f"omnitune: {result.source} ({fmt})")
         files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     pushed = PushResult(
         repo_id=repo_id,
@@ -65,6 +63,20 @@ def push_to_hub(
     if version is not None:
         audit("push", version.ref, repo_id=repo_id, endpoint=api.endpoint, commit=commit.oid, format=fmt)
     return pushed
+
+
+def _upload(api: Any, repo_id: str, folder: Path, private: bool, message: str) -> tuple[Any, Any]:
+    """Create the repository (if needed) and upload ``folder`` as one commit, with readable errors."""
+    from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+
+    try:
+        repo = api.create_repo(repo_id, private=private, exist_ok=True)
+        commit = api.upload_folder(folder_path=str(folder), repo_id=repo_id, commit_message=message)
+    except OfflineModeIsEnabled:
+        raise ValueError(f"push to {api.endpoint}: HF_HUB_OFFLINE=1 is set; unset it to push") from None
+    except (HfHubHTTPError, OSError) as exc:
+        raise ValueError(f"push of {repo_id} to {api.endpoint} failed: {exc}") from None
+    return repo, commit
 
 
 def _token(token: str | None, user_id: str | None) -> str | None:
