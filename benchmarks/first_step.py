@@ -17,17 +17,17 @@ from typing import Any
 
 from benchmarks.common import BenchResult, Figure, Profile, median_of
 from benchmarks.fixtures import Workspace
+from omnitune.data.bench import write_chat_jsonl
 
 TARGET_S = 15.0
 REQUEST = "fine-tune a small chat model on my support conversations"
 
 
-def cold_train(ws: Workspace, records: int = 64) -> dict[str, float]:
+def cold_train(ws: Workspace, records: int = 256) -> dict[str, float]:
     """Launch `omnitune train --max-steps 1` in a fresh home; time to the first metrics event."""
     with tempfile.TemporaryDirectory(dir=ws.root) as tmp:
         home = Path(tmp)
-        data = home / "chat.jsonl"
-        data.write_text("".join(json.dumps(r) + "\n" for r in ws.records[:records]), encoding="utf-8")
+        data = write_chat_jsonl(home / "chat.jsonl", records, seed=2)  # enough for the plan's batch
         env = {**os.environ, "OMNITUNE_HOME": str(home / "home"), "HF_HUB_OFFLINE": "1"}
         command = [
             sys.executable, "-m", "omnitune.cli.main", "train", REQUEST, "--data", str(data),
@@ -37,7 +37,7 @@ def cold_train(ws: Workspace, records: int = 64) -> dict[str, float]:
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
         total = time.time() - launched
         if done.returncode != 0:
-            raise RuntimeError(f"omnitune train failed ({done.returncode}): {done.stderr[-2000:]}")
+            raise RuntimeError(f"omnitune train failed ({done.returncode}): {done.stdout[-1500:]}")
         first = _first_metrics_time(home / "home" / "jobs")
     return {"first_step_s": first - launched, "total_s": total}
 

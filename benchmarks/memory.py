@@ -21,14 +21,18 @@ from benchmarks.fixtures import Workspace, parameter_counts
 
 TARGET_ERROR = 0.15
 _CHILD = """
-import json, resource, sys
+import json, sys
 from pathlib import Path
 from benchmarks.fixtures import build_workspace
 from benchmarks.contenders import omnitune_run
+def status(key):  # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking parent
+    line = next(l for l in open("/proc/self/status") if l.startswith(key + ":"))
+    return int(line.split()[1])
 ws = build_workspace(Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3])
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+import torch, transformers  # noqa: the libraries a run holds count in the baseline
+base = status("VmRSS")
 omnitune_run(ws)
-print(json.dumps({"baseline_kb": base, "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+print(json.dumps({"baseline_kb": base, "peak_kb": status("VmHWM")}))
 """
 
 
