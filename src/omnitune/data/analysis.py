@@ -179,6 +179,7 @@ def _family_hint(family: DataFamily) -> str:
         DataFamily.PREFERENCE: "pairs with 'prompt', 'chosen' and 'rejected'",
         DataFamily.UNPAIRED_PREFERENCE: "'prompt', 'completion' and a boolean 'label' (or preference pairs)",
         DataFamily.CLASSIFICATION: "'text' and 'label' columns",
+        DataFamily.PAIRS: "'anchor' and 'positive' columns (sentence pairs)",
         DataFamily.CHAT: "conversations, instruction/output or prompt/completion records",
         DataFamily.TEXT: "plain text",
     }

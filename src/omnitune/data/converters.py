@@ -179,6 +179,14 @@ def from_classification(record: dict[str, Any]) -> dict[str, Any]:
     return {"text": _str(record, "text"), "label": str(label)}
 
 
+def from_pairs(record: dict[str, Any]) -> dict[str, Any]:
+    """{"anchor", "positive"} sentence pairs (an optional hard "negative" is kept)."""
+    pair = {"anchor": _str(record, "anchor"), "positive": _str(record, "positive")}
+    if record.get("negative"):
+        pair["negative"] = _str(record, "negative")
+    return pair
+
+
 def from_text(record: dict[str, Any]) -> dict[str, Any]:
     """{"text"} (or "content"): raw text for (continued) pretraining."""
     return {"text": _str(record, "text" if "text" in record else "content")}
@@ -192,5 +200,6 @@ CONVERTERS: dict[str, tuple[DataFamily, Converter]] = {
     "preference": (DataFamily.PREFERENCE, from_preference),
     "kto": (DataFamily.UNPAIRED_PREFERENCE, from_kto),
     "classification": (DataFamily.CLASSIFICATION, from_classification),
+    "pairs": (DataFamily.PAIRS, from_pairs),
     "text": (DataFamily.TEXT, from_text),
 }

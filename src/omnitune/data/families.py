@@ -17,6 +17,7 @@ _METHOD_FAMILY = {
     Method.PRETRAINING: DataFamily.TEXT,
     Method.CONTINUED_PRETRAINING: DataFamily.TEXT,
     Method.CLASSIFICATION: DataFamily.CLASSIFICATION,
+    Method.CONTRASTIVE: DataFamily.PAIRS,
 }
 _MEDIA_FAMILY = {
     Modality.IMAGE: DataFamily.IMAGE,
@@ -82,6 +83,8 @@ def record_text(record: dict[str, Any], family: DataFamily, tokenizer: Any = Non
         return render_chat(record["prompt"] + record["chosen"], tokenizer)
     if family == DataFamily.UNPAIRED_PREFERENCE:
         return render_chat(record["prompt"] + record["completion"], tokenizer)
+    if family == DataFamily.PAIRS:
+        return f"{record['anchor']}\n{record['positive']}"
     return str(record.get("text", ""))
 
 
@@ -89,5 +92,7 @@ def record_words(record: dict[str, Any]) -> str:
     """The human-written text of a normalised record, without template markup (for language guesses)."""
     if "text" in record:
         return str(record["text"])
+    if "anchor" in record:
+        return f"{record['anchor']}\n{record['positive']}"
     keys = ("messages", "prompt", "chosen", "completion")
     return "\n".join(m["content"] for key in keys for m in record.get(key, ()))

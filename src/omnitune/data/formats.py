@@ -51,6 +51,7 @@ DETECTORS: tuple[tuple[str, Callable[[dict[str, Any]], bool], str], ...] = (
         "'prompt' and 'completion'",
     ),
     ("classification", lambda r: "text" in r and "label" in r, "'text' and 'label'"),
+    ("pairs", lambda r: "anchor" in r and "positive" in r, "'anchor' and 'positive'"),
     ("text", lambda r: "text" in r or "content" in r, "'text'"),
 )
 
@@ -125,5 +126,5 @@ def mapping_hint(columns: Sequence[str]) -> str:
     return (
         f"columns found: {cols}. Map them to a known layout, e.g. --map question=prompt "
         "--map answer=completion (formats: alpaca, sharegpt, openai messages, prompt/completion, "
-        "preference, kto, text/label, text)"
+        "preference, kto, text/label, anchor/positive, text)"
     )

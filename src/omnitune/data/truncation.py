@@ -40,6 +40,8 @@ def truncate_record(
     """``record`` cut to at most about ``max_len`` tokens, or None when nothing useful would remain."""
     if family in (DataFamily.TEXT, DataFamily.CLASSIFICATION):
         return {**record, "text": counter.truncate(record["text"], max_len)}
+    if family == DataFamily.PAIRS:  # each side is encoded on its own
+        return {k: counter.truncate(v, max_len) for k, v in record.items()}
     budget = max_len - _overhead(record, family, counter, tokenizer)
     if family == DataFamily.CHAT:
         msgs = _fit_messages(record["messages"], budget, counter)

@@ -6,6 +6,7 @@ started the same way whoever asks.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,12 +137,25 @@ def _parse_value(raw: str) -> object:
     lowered = raw.strip().lower()
     if lowered in ("true", "false"):
         return lowered == "true"
+    if lowered.startswith("["):  # a list, e.g. merge_models=["runs/a","runs/b"] or [a, b]
+        return _parse_list(raw)
     for cast in (int, float):
         try:
             return cast(raw)
         except ValueError:
             continue
     return raw
+
+
+def _parse_list(raw: str) -> list[object]:
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:  # [a, b] without quotes: split on commas
+        value = [item.strip() for item in raw.strip()[1:-1].split(",") if item.strip()]
+        return [_parse_value(item) for item in value]
+    if not isinstance(value, list):
+        raise TrainingRequestError(f"--set value {raw!r}: expected a list like [a, b]")
+    return value
 
 
 def prepare_for_plan(
