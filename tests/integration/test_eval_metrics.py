@@ -62,3 +62,22 @@ def test_examples_from_every_shape_and_bad_lines(tmp_path: Path) -> None:
     assert parse_score("good.\nSCORE: 7", "j") == pytest.approx(0.7)
     with pytest.raises(ValueError, match="no 'SCORE: N'"):
         parse_score("fine", "j")
+
+
+def test_gates_come_from_the_plan_and_judge_specs_are_checked() -> None:
+    from omnitune.evaluate.gates import gates_from_plan
+    from omnitune.evaluate.judge import AnthropicJudge, OpenAICompatibleJudge, judge_from_spec
+    from omnitune.plan.schema import Capabilities, Quality, Training, TrainingPlan
+
+    plan = TrainingPlan(
+        capabilities=Capabilities(quality=Quality.model_validate({"gates": ["perplexity must drop 10%"]})),
+        training=Training(hyperparameters={"quality_gates": ["exact_match >= 0.5"]}),
+    )
+    assert gates_from_plan(plan) == ["perplexity must drop 10%", "exact_match >= 0.5"]
+    assert gates_from_plan(TrainingPlan()) == []
+    assert isinstance(judge_from_spec("openai:m@http://127.0.0.1:1/v1"), OpenAICompatibleJudge)
+    assert isinstance(judge_from_spec("anthropic:claude-x"), AnthropicJudge)
+    with pytest.raises(ValueError, match="use openai:MODEL@BASE_URL"):
+        judge_from_spec("openai:no-url")
+    with pytest.raises(ValueError, match="unreachable"):
+        judge_from_spec("openai:m@http://127.0.0.1:1/v1").complete("s", "u")
