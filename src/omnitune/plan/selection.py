@@ -28,10 +28,18 @@ def candidates(task: Task) -> list[CatalogModel]:
     return [m for m in load_models().values() if task in m.tasks and m.from_config is None]
 
 
+# Specialist models (R1 distills think aloud at length; coder models drift to code) serve only
+# their specialty well: for any other task a general instruct model of the same size wins.
+SPECIALTIES = frozenset({Task.REASONING, Task.CODE_GENERATION})
+SPECIALIST_PENALTY = 1.0
+
+
 def _rank(model: CatalogModel, task: Task, target_b: float, memory_gb: float | None) -> float:
     """Lower is better: distance from the preset's size, task prominence, memory fit."""
     cost = abs(math.log(max(model.params_b, 1e-3) / target_b))
     cost += 0.15 * model.tasks.index(task)
+    if model.tasks[0] in SPECIALTIES and task is not model.tasks[0]:
+        cost += SPECIALIST_PENALTY
     if memory_gb is not None and model.min_vram_gb > memory_gb:
         cost += 10.0
     return cost if model.trainable else cost + 100.0
