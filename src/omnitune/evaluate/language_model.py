@@ -20,6 +20,15 @@ class Reply:
     completion_tokens: int
 
 
+def inference_device() -> str:
+    """OMNITUNE_INFERENCE_DEVICE, else the first CUDA GPU when there is one, else the CPU."""
+    import os
+
+    import torch
+
+    return os.environ.get("OMNITUNE_INFERENCE_DEVICE") or ("cuda" if torch.cuda.is_available() else "cpu")
+
+
 class LanguageModel:
     """A causal LM and its tokenizer (from a directory, catalog or Hub id), in eval mode."""
 
@@ -32,8 +41,9 @@ class LanguageModel:
         """Load the model at ``path`` (a directory, adapter directory, catalog or Hub id)."""
         from omnitune.recipes.llm.models import load_model_and_tokenizer
 
+        model: Any
         model, tokenizer = load_model_and_tokenizer(path)
-        return cls(ref, model, tokenizer)
+        return cls(ref, model.to(inference_device()), tokenizer)
 
     def prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
         """Token ids of a chat up to the assistant's turn."""
@@ -62,7 +72,7 @@ class LanguageModel:
                 if example.text is None and example.reference is None:
                     continue
                 ids, n_prompt = self.scored_ids(example)
-                inputs = torch.tensor([ids])
+                inputs = torch.tensor([ids], device=self.model.device)
                 logits = self.model(input_ids=inputs).logits[0, :-1].float()
                 targets = inputs[0, 1:]
                 nll = torch.nn.functional.cross_entropy(logits, targets, reduction="none")[n_prompt - 1 :]
@@ -77,7 +87,7 @@ class LanguageModel:
         """A reply to a chat (greedy unless sampling options are given)."""
         import torch
 
-        ids = torch.tensor([self.prompt_ids(messages)])
+        ids = torch.tensor([self.prompt_ids(messages)], device=self.model.device)
         options = {"do_sample": False, **sampling} if sampling else {"do_sample": False}
         start = time.perf_counter()
         with torch.no_grad():

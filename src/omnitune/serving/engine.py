@@ -41,7 +41,9 @@ class ServedModel:
         model, tokenizer = load_model_and_tokenizer(path)
         if hasattr(model, "merge_and_unload"):
             model = model.merge_and_unload()
-        return cls(name, model, tokenizer)
+        from omnitune.evaluate.language_model import inference_device
+
+        return cls(name, model.to(inference_device()), tokenizer)
 
     def chat_ids(self, messages: list[dict[str, str]]) -> list[int]:
         """Token ids of a chat ready for the assistant's reply."""
@@ -98,7 +100,7 @@ class ServedModel:
         vectors, tokens = [], 0
         with self.lock, torch.no_grad():
             for text in texts:
-                ids = torch.tensor([self.text_ids(text)])
+                ids = torch.tensor([self.text_ids(text)], device=self.model.device)
                 hidden = self.model(input_ids=ids, output_hidden_states=True).hidden_states[-1][0]
                 vector = torch.nn.functional.normalize(hidden.float().mean(0), dim=0)
                 vectors.append(vector.tolist())
@@ -110,7 +112,7 @@ class ServedModel:
 
         if options.seed is not None:
             torch.manual_seed(options.seed)
-        tensor = torch.tensor([ids])
+        tensor = torch.tensor([ids], device=self.model.device)
         sample = options.temperature > 0
         kwargs: dict[str, Any] = {
             "input_ids": tensor,
