@@ -42,7 +42,13 @@ class LanguageModel:
         from omnitune.recipes.llm.models import load_model_and_tokenizer
 
         model: Any
-        model, tokenizer = load_model_and_tokenizer(path)
+        try:
+            model, tokenizer = load_model_and_tokenizer(path)
+        except OSError as exc:  # transformers' "not a local folder and not on the Hub (offline)"
+            raise ValueError(
+                f"cannot load model {ref!r}: {str(exc).splitlines()[0]}; give a registered version "
+                "(`omnitune models list`), a model directory, or a catalog/Hub id"
+            ) from None
         return cls(ref, model.to(inference_device()), tokenizer)
 
     def prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:

@@ -35,15 +35,13 @@ class ServedModel:
     @classmethod
     def load(cls, name: str, path: str) -> ServedModel:
         """Load from a directory (adapters are merged for speed), catalog or Hub id."""
-        from omnitune.recipes.llm.models import load_model_and_tokenizer
+        from omnitune.evaluate.language_model import LanguageModel
 
-        model: Any
-        model, tokenizer = load_model_and_tokenizer(path)
+        loaded = LanguageModel.load(name, path)
+        model = loaded.model
         if hasattr(model, "merge_and_unload"):
             model = model.merge_and_unload()
-        from omnitune.evaluate.language_model import inference_device
-
-        return cls(name, model.to(inference_device()), tokenizer)
+        return cls(name, model, loaded.tokenizer)
 
     def chat_ids(self, messages: list[dict[str, str]]) -> list[int]:
         """Token ids of a chat ready for the assistant's reply."""
