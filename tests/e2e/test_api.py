@@ -148,6 +148,7 @@ def test_plan_approve_stream_resume_websocket_logs_model_and_isolation(studio: S
     _notified_in_app(client, job_id)
     _side_by_side_session(studio, client, version)
     _evaluate(client, version, studio)
+    _deploy(client, version)
     _registry_through_the_api(client, version)
 
 
@@ -358,3 +359,17 @@ def _evaluate(client: httpx.Client, version: dict[str, Any], studio: Studio) -> 
     assert _error(client.post(url, json={"data_path": "/etc/passwd"}), 422)["field"] == "path"
     evaluations = client.get(f"/api/training/models/{version['id']}").json()["evaluations"]
     assert len(evaluations) == 1
+
+
+def _deploy(client: httpx.Client, version: dict[str, Any]) -> None:
+    """The version served at an OpenAI-compatible endpoint, then stopped."""
+    started = client.post(f"/api/training/deploy/{version['id']}")
+    assert started.status_code == 200, started.text
+    url = started.json()["url"]
+    assert client.get("/api/training/deployments").json()["deployments"][0]["url"] == url
+    completion = httpx.post(f"{url}/completions", json={"prompt": "1 plus 1", "max_tokens": 2}, timeout=60)
+    assert completion.status_code == 200, completion.text
+    assert client.delete(f"/api/training/deploy/{version['id']}").status_code == 204
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{url}/models", timeout=2)
+    assert _error(client.delete(f"/api/training/deploy/{version['id']}"), 404)

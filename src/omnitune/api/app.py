@@ -27,6 +27,7 @@ def create_app(run_supervisor: bool = False, supervisor_poll_s: float = 0.5) -> 
     install_error_handlers(app)
     from omnitune.api.routes import (
         datasets,
+        deploy,
         evaluate,
         jobs,
         models,
@@ -51,6 +52,7 @@ def create_app(run_supervisor: bool = False, supervisor_poll_s: float = 0.5) -> 
         statistics,
         test_sessions,
         evaluate,
+        deploy,
     )
     for module in modules:
         app.include_router(module.router)
@@ -85,6 +87,9 @@ def _lifespan(run_supervisor: bool, poll_s: float):  # type: ignore[no-untyped-d
             stop.set()
             for thread in threads:
                 thread.join(timeout=10)
+            from omnitune.services.deployments import stop_all
+
+            stop_all()
 
     return lifespan
 

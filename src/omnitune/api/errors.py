@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from omnitune.services.datasets import UploadRefusedError, UploadTooLargeError
+from omnitune.services.deployments import DeploymentError
 from omnitune.services.jobs import JobNotFoundError, JobStateError
 from omnitune.services.models import ModelVersionNotFoundError
 from omnitune.services.paths import PathNotAllowedError
@@ -71,6 +72,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PathNotAllowedError, _mapped(422, "invalid", "path"))
     app.add_exception_handler(TrainingRequestError, _mapped(422, "not_runnable", "plan"))
     app.add_exception_handler(VaultKeyError, _mapped(503, "vault_key"))
+    app.add_exception_handler(DeploymentError, _mapped(502, "deploy_failed"))
     app.add_exception_handler(UploadTooLargeError, _mapped(413, "too_large", "file"))
     app.add_exception_handler(UploadRefusedError, _mapped(422, "invalid", "file"))
     app.add_exception_handler(KeyError, _mapped(404, "not_found"))
