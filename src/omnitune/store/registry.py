@@ -24,8 +24,11 @@ def push_alias(name: str, alias: str, version_id: str) -> AliasRecord:
 
 def alias_history(name: str, alias: str) -> list[AliasRecord]:
     """Assignments of ``name@alias``, newest first."""
-    query = (sa.select(AliasHistoryRow).where(AliasHistoryRow.name == name, AliasHistoryRow.alias == alias)
-             .order_by(AliasHistoryRow.id.desc()))
+    query = (
+        sa.select(AliasHistoryRow)
+        .where(AliasHistoryRow.name == name, AliasHistoryRow.alias == alias)
+        .order_by(AliasHistoryRow.id.desc())
+    )
     with session_scope() as session:
         return [AliasRecord.model_validate(row) for row in session.scalars(query)]
 
@@ -33,9 +36,12 @@ def alias_history(name: str, alias: str) -> list[AliasRecord]:
 def pop_alias(name: str, alias: str) -> AliasRecord | None:
     """Drop the current assignment of ``name@alias``; return it (None when there was none)."""
     with session_scope() as session:
-        query = (sa.select(AliasHistoryRow)
-                 .where(AliasHistoryRow.name == name, AliasHistoryRow.alias == alias)
-                 .order_by(AliasHistoryRow.id.desc()).limit(1))
+        query = (
+            sa.select(AliasHistoryRow)
+            .where(AliasHistoryRow.name == name, AliasHistoryRow.alias == alias)
+            .order_by(AliasHistoryRow.id.desc())
+            .limit(1)
+        )
         row = session.scalars(query).first()
         if row is None:
             return None
@@ -111,8 +117,11 @@ def insert_evaluation(**fields: Any) -> EvaluationRecord:
 
 def evaluations_of(version_id: str) -> list[EvaluationRecord]:
     """A version's evaluation reports, newest first."""
-    query = (sa.select(EvaluationRow).where(EvaluationRow.version_id == version_id)
-             .order_by(EvaluationRow.created_at.desc()))
+    query = (
+        sa.select(EvaluationRow)
+        .where(EvaluationRow.version_id == version_id)
+        .order_by(EvaluationRow.created_at.desc())
+    )
     with session_scope() as session:
         return [EvaluationRecord.model_validate(row) for row in session.scalars(query)]
 
@@ -121,7 +130,8 @@ def add_usage(version_id: str, prompt_tokens: int, completion_tokens: int, when:
     """Count one served request."""
     with session_scope() as session:
         row = session.get(UsageRow, version_id) or UsageRow(
-            version_id=version_id, requests=0, prompt_tokens=0, completion_tokens=0)
+            version_id=version_id, requests=0, prompt_tokens=0, completion_tokens=0
+        )
         row.requests += 1
         row.prompt_tokens += prompt_tokens
         row.completion_tokens += completion_tokens
