@@ -6,6 +6,7 @@ non-padding tokens and the wall time from the first step's start to the last ste
 
 from __future__ import annotations
 
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -70,11 +71,14 @@ def omnitune_run(
     start = sink.times("eval")[0]  # the before-training eval is the last thing before step 1
     end = sink.times("metrics")[-1]
     losses = [fields["loss"] for _, name, fields in sink.events if name == "metrics"]
+    rates = [fields["tokens_per_s"] for _, name, fields in sink.events if name == "metrics"]
     return {
         "tokens": result.metrics["train_tokens"],
         "seconds": end - start,
         "tokens_per_s": result.metrics["train_tokens"] / (end - start),
         "steps": float(result.step),
+        # median per-step rate after the first step (which also collates the epoch and warms up)
+        "steady_tokens_per_s": float(statistics.median(rates[1:] or rates)),
         "first_loss": float(losses[0]),
         "final_loss": float(losses[-1]),
     }

@@ -15,7 +15,7 @@ from benchmarks.contenders import BATCH_SIZE, LEARNING_RATE, NeverStop
 from benchmarks.fixtures import Workspace
 
 TARGET = 0.9
-STEPS = 8
+STEPS = 6
 
 
 class JsonlSink:
@@ -127,7 +127,7 @@ def run(profile: Profile, ws: Workspace, shared: dict[str, Any]) -> BenchResult:
             "omnitune": lambda: omnitune_loop(ws, state, batches, model),
             "hand": lambda: hand_loop(ws, state, batches, model),
         },
-        max(3, profile.rounds),  # cheap: a third round steadies the median
+        profile.rounds,
     )
     ours, theirs = median_of(samples["omnitune"], "seconds"), median_of(samples["hand"], "seconds")
     ours_cpu, theirs_cpu = (

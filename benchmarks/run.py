@@ -15,7 +15,7 @@ from pathlib import Path
 
 from benchmarks.common import PROFILES, RESULTS_DIR, BenchResult, machine
 from benchmarks.fixtures import build_workspace
-from benchmarks.report import table, write_summary
+from benchmarks.report import load_results, table, write_summary
 
 # In the order they matter; each module has run(profile, workspace, shared) -> BenchResult.
 BENCHMARKS = (
@@ -72,9 +72,10 @@ def main(argv: list[str] | None = None) -> list[BenchResult]:
             result = run_one(name, profile.name, workspace, shared)
             result.write(args.out)
             results.append(result)
-            print(table([result]), flush=True)
-    summary = write_summary(results, machine(), profile.name, args.out)
-    print(f"\n{table(results)}\n\nwritten: {args.out}/*.json, {summary}")
+            print(table([result.to_json()]), flush=True)
+    everything = load_results(BENCHMARKS, args.out)
+    summary = write_summary(everything, machine(), profile.name, args.out)
+    print(f"\n{table(everything)}\n\nwritten: {args.out}/*.json, {summary}")
     return results
 
 

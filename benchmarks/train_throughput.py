@@ -17,7 +17,6 @@ TARGET = 1.5
 def run(profile: Profile, ws: Workspace, shared: dict[str, Any]) -> BenchResult:
     """Alternate one-epoch runs of both on the same records, model and seed; compare medians."""
     samples = alternate({"omnitune": lambda: omnitune_run(ws), "trl": lambda: trl_run(ws)}, profile.rounds)
-    shared["omnitune_train_runs"] = samples["omnitune"]
     ours, theirs = median_of(samples["omnitune"], "tokens_per_s"), median_of(samples["trl"], "tokens_per_s")
     return BenchResult(
         name="train_throughput",
