@@ -78,3 +78,10 @@ def test_tiny_classifiers_get_a_from_scratch_learning_rate() -> None:
     plan = build_plan("classify photos of defects", base_model="omnitune/tiny-vit")
     assert plan.training.hyperparameters["learning_rate"] >= 1e-3
     assert json.dumps(plan.training.adjustments)
+
+
+def test_recipes_without_accumulation_keep_their_batch_on_small_data() -> None:
+    hp = {"learning_rate": 2e-5, "epochs": 3, "batch_size": 32}
+    minilm = get_model("omnitune/minilm")
+    notes = adapt_to_data(minilm, RecipeKey.TEXT_CLASSIFICATION, hp, DataShape(120, 108))
+    assert hp["batch_size"] == 32 and hp["epochs"] == 5 and len(notes) == 1

@@ -22,8 +22,6 @@ from omnitune.demo.showcase import show_plans
 
 console = Console()
 CHAT_REQUEST = "a chat assistant that answers our customer support questions"
-CHAT_SETTINGS = ["seq_len=96", "batch_size=4", "gradient_accumulation=1", "learning_rate=3e-3",
-                 "warmup_ratio=0.05", "gradient_checkpointing=false"]
 CLASSIFIER_REQUEST = "sentiment classifier for app store reviews"
 
 
@@ -51,8 +49,7 @@ def _train_chat(workdir: Path) -> dict[str, object]:
                   "(built from a config, random weights, tokenizer trained on the data).")
     data = write_support_chat(workdir / "support.jsonl")
     summary = _train([CHAT_REQUEST, "--data", str(data), "--base-model", "omnitune/tiny-llama",
-                      "--method", "full_finetune", "--max-steps", "120", "--name", "support-chat",
-                      *[arg for s in CHAT_SETTINGS for arg in ("--set", s)]])
+                      "--method", "full_finetune", "--max-steps", "120", "--name", "support-chat"])
     _compare_answers(summary)
     return summary
 

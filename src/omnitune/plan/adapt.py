@@ -156,6 +156,9 @@ def _rows_per_epoch(hp: dict[str, Any], shape: DataShape) -> int:
 
 
 def _effective_batch(hp: dict[str, Any], rows: int) -> list[str]:
+    """Fewer accumulated (then per-device) samples per step, for >= 8 steps an epoch."""
+    if "gradient_accumulation" not in hp:
+        return []  # classifier/embedding recipes: the batch is tuned with their lr (and in-batch negatives)
     batch = int(hp.get("batch_size", 1))
     accum = int(hp.get("gradient_accumulation", 1))
     if rows >= MIN_STEPS_PER_EPOCH * batch * accum:
