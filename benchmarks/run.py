@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> list[BenchResult]:
     args = parse(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # no tokenizer threads against torch's
-    profile = PROFILES[args.profile]
+    profile, started = PROFILES[args.profile], time.perf_counter()
     results: list[BenchResult] = []
     shared: dict[str, object] = {}
     with tempfile.TemporaryDirectory(prefix="omnitune-bench-") as tmp:
@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> list[BenchResult]:
     everything = load_results(BENCHMARKS, args.out)
     summary = write_summary(everything, machine(), profile.name, args.out)
     print(f"\n{table(everything)}\n\nwritten: {args.out}/*.json, {summary}")
+    print(f"{len(results)} benchmark(s) in {time.perf_counter() - started:.0f} s ({profile.name})")
     return results
 
 

