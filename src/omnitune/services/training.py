@@ -176,7 +176,13 @@ def prepare_for_plan(
 
 
 def local_device() -> str:
-    """'cuda:0' when this machine has a usable GPU, else 'cpu'."""
+    """'cuda:0' when this machine has a usable GPU, else 'cpu'.
+
+    Without an NVIDIA device node there is no GPU to find, so torch (seconds to import) is
+    only asked on machines that may have one.
+    """
+    if not any(Path("/dev").glob("nvidia[0-9]*")) or os.environ.get("CUDA_VISIBLE_DEVICES") == "":
+        return "cpu"
     import torch
 
     return "cuda:0" if torch.cuda.is_available() else "cpu"
