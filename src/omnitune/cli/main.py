@@ -17,7 +17,9 @@ app = typer.Typer(
 )
 
 # Each module exposes `register(app)`; none may import torch at module level.
-COMMAND_MODULES: tuple[str, ...] = ("plan", "catalog", "data", "train", "jobs", "models", "serve", "eval")
+COMMAND_MODULES: tuple[str, ...] = (
+    "plan", "catalog", "data", "train", "jobs", "models", "serve", "eval", "pipelines",
+)
 
 
 def _version(value: bool) -> None:

@@ -44,6 +44,13 @@ def train(
         preset=preset, budget_usd=budget,
     )
     training.set_hyperparameters(plan, _parse_overrides(overrides))
+    if len(plan.models) > 1:
+        roles = " ".join(f"--data {m.role}=PATH" for m in plan.models)
+        err_console.print(
+            f"[yellow]note:[/yellow] this plan has {len(plan.models)} models; `omnitune train` trains only "
+            f"the first ({plan.models[0].role}). To train all of them in order: "
+            f"omnitune pipelines run --plan FILE {roles}"
+        )
     if not as_json:
         _show_plan(plan)
     prepared = training.submit_training(plan, data, max_steps=max_steps, budget_usd=budget, model_name=name)
