@@ -44,7 +44,7 @@ def train(
         preset=preset, budget_usd=budget,
     )
     training.set_hyperparameters(plan, _parse_overrides(overrides))
-    if len(plan.models) > 1:
+    if len(plan.models) > 1 and not as_json:
         roles = " ".join(f"--data {m.role}=PATH" for m in plan.models)
         err_console.print(
             f"[yellow]note:[/yellow] this plan has {len(plan.models)} models; `omnitune train` trains only "
