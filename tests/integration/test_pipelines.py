@@ -92,3 +92,17 @@ def test_missing_data_and_unknown_stage_are_refused(linear: Path, tmp_path: Path
     plan.pipeline.stages[0].depends_on = ["second"]
     with pytest.raises(PipelineError, match="cycle"):
         create_pipeline(plan, {})
+
+
+def test_detached_run_returns_an_id_at_once_and_the_driver_finishes(linear: Path, tmp_path: Path) -> None:
+    import time
+
+    data = {"first": write_linear_dataset(tmp_path / "a"), "second": write_linear_dataset(tmp_path / "b")}
+    started = time.monotonic()
+    record = run_pipeline(two_stage_plan(linear), data, max_steps=2, device="cpu", detach=True)
+    assert time.monotonic() - started < 5 and record.driver_pid is not None
+    deadline = time.monotonic() + 120
+    while records.load(record.id).state not in ("succeeded", "failed", "stopped"):
+        assert time.monotonic() < deadline, records.load(record.id)
+        time.sleep(0.5)
+    assert records.load(record.id).state == "succeeded"
