@@ -11,11 +11,13 @@ from omnitune.data.media_metadata import (
     TEXT_COLUMNS,
     MetadataRow,
     MetadataTable,
+    file_column,
     find_metadata,
     read_metadata,
     text_value,
+    unsupported_file,
 )
-from omnitune.data.media_output import read_text_file, relative
+from omnitune.data.media_output import read_sidecar, relative
 from omnitune.data.report import Problem
 
 AUDIO_EXTENSIONS = frozenset({".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus"})
@@ -76,12 +78,7 @@ def discover_audio(path: Path) -> AudioLayout:
     layout = AudioLayout(root)
     metadata = find_metadata(path)
     if path.is_file() and metadata is None:
-        problem = Problem(
-            file=path.name,
-            message="not a supported audio file or metadata table",
-            hint="point at the dataset folder, a audio file, or metadata.jsonl/csv",
-        )
-        return AudioLayout(root, problems=[problem])
+        return AudioLayout(root, problems=[unsupported_file(path, "audio")])
     if metadata is not None:
         _from_metadata(layout, read_metadata(metadata))
     else:
@@ -130,11 +127,8 @@ def _subtitles(layout: AudioLayout, item: AudioItem) -> None:
     if sidecar is None:
         return
     rel = relative(sidecar, layout.root)
-    text, reason = read_text_file(sidecar)
+    text = read_sidecar(sidecar, layout.root, layout.problems, "subtitle", "text")
     if text is None:
-        layout.problems.append(
-            Problem(file=rel, field="text", message=f"subtitle file {reason}", hint="save it as UTF-8")
-        )
         return
     cues, problems = parse_subtitles(text, rel)
     layout.problems += problems
@@ -145,34 +139,14 @@ def _sidecar(layout: AudioLayout, path: Path) -> str | None:
     sidecar = path.with_suffix(".txt")
     if not sidecar.is_file():
         return None
-    text, reason = read_text_file(sidecar)
-    if text is None:
-        layout.problems.append(
-            Problem(
-                file=relative(sidecar, layout.root),
-                field="text",
-                message=f"transcript file {reason}",
-                hint="save it as UTF-8",
-            )
-        )
+    text = read_sidecar(sidecar, layout.root, layout.problems, "transcript", "text")
     return text.strip() if text is not None else None
 
 
 def _from_metadata(layout: AudioLayout, table: MetadataTable) -> None:
-    layout.problems += table.problems
     name = table.path.name
-    file_col = table.column(FILE_COLUMNS)
-    if file_col is None and not table.rows:
-        return
+    file_col = file_column(table, layout.problems, f"name the audio column one of {', '.join(FILE_COLUMNS)}")
     if file_col is None:
-        layout.problems.append(
-            Problem(
-                file=name,
-                field="file_name",
-                message="no file column",
-                hint=f"name the audio column one of {', '.join(FILE_COLUMNS)}",
-            )
-        )
         return
     cols = {
         k: table.column(v)

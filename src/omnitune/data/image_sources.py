@@ -11,11 +11,13 @@ from omnitune.data.media_metadata import (
     TEXT_COLUMNS,
     MetadataRow,
     MetadataTable,
+    file_column,
     find_metadata,
     read_metadata,
     text_value,
+    unsupported_file,
 )
-from omnitune.data.media_output import read_text_file, relative
+from omnitune.data.media_output import read_sidecar, relative
 from omnitune.data.report import Problem
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
@@ -80,12 +82,7 @@ def discover_images(path: Path) -> ImageLayout:
     layout = ImageLayout(root)
     metadata = find_metadata(path)
     if path.is_file() and metadata is None:
-        problem = Problem(
-            file=path.name,
-            message="not a supported image file or metadata table",
-            hint="point at the dataset folder, a image file, or metadata.jsonl/csv",
-        )
-        return ImageLayout(root, problems=[problem])
+        return ImageLayout(root, problems=[unsupported_file(path, "image")])
     if metadata is not None:
         _from_metadata(layout, read_metadata(metadata))
     else:
@@ -95,20 +92,9 @@ def discover_images(path: Path) -> ImageLayout:
 
 
 def _from_metadata(layout: ImageLayout, table: MetadataTable) -> None:
-    layout.problems += table.problems
     name = table.path.name
-    file_col = table.column(FILE_COLUMNS)
-    if file_col is None and not table.rows:
-        return
+    file_col = file_column(table, layout.problems, f"name the image column one of {', '.join(FILE_COLUMNS)}")
     if file_col is None:
-        layout.problems.append(
-            Problem(
-                file=name,
-                field="file_name",
-                message="no file column",
-                hint=f"name the image column one of {', '.join(FILE_COLUMNS)}",
-            )
-        )
         return
     layout.format = "imagefolder-metadata"
     layout.evidence.append(f"{name} with file column '{file_col}'")
@@ -203,17 +189,7 @@ def _sidecar_caption(layout: ImageLayout, image: Path) -> str | None:
     for ext in CAPTION_EXTENSIONS:
         sidecar = image.with_suffix(ext)
         if sidecar.is_file():
-            text, reason = read_text_file(sidecar)
-            if text is None:
-                layout.problems.append(
-                    Problem(
-                        file=relative(sidecar, layout.root),
-                        field="caption",
-                        message=f"caption file {reason}",
-                        hint="save it as UTF-8",
-                    )
-                )
-            return text
+            return read_sidecar(sidecar, layout.root, layout.problems, "caption", "caption")
     return None
 
 

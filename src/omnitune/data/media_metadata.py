@@ -152,3 +152,21 @@ def text_value(value: Any) -> str | None:
     if value is None:
         return None
     return value.strip() if isinstance(value, str) else str(value)
+
+
+def unsupported_file(path: Path, kind: str) -> Problem:
+    """The problem for a single file that is neither a ``kind`` file nor a metadata table."""
+    return Problem(
+        file=path.name,
+        message=f"not a supported {kind} file or metadata table",
+        hint=f"point at the dataset folder, a {kind} file, or metadata.jsonl/csv",
+    )
+
+
+def file_column(table: MetadataTable, problems: list[Problem], hint: str) -> str | None:
+    """The table's file column; copies the table's problems, and adds one when rows lack that column."""
+    problems += table.problems
+    file_col = table.column(FILE_COLUMNS)
+    if file_col is None and table.rows:
+        problems.append(Problem(file=table.path.name, field="file_name", message="no file column", hint=hint))
+    return file_col

@@ -175,3 +175,18 @@ def relative(path: Path, root: Path) -> str:
         return path.relative_to(root).as_posix()
     except ValueError:
         return str(path)
+
+
+def read_sidecar(sidecar: Path, root: Path, problems: list[Problem], what: str, field: str) -> str | None:
+    """The text of a UTF-8 sidecar file, or None with a located problem when it cannot be read."""
+    text, reason = read_text_file(sidecar)
+    if text is None:
+        problems.append(
+            Problem(
+                file=relative(sidecar, root),
+                field=field,
+                message=f"{what} file {reason}",
+                hint="save it as UTF-8",
+            )
+        )
+    return text

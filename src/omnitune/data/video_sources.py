@@ -7,14 +7,15 @@ from pathlib import Path
 
 from omnitune.data.image_sources import is_image
 from omnitune.data.media_metadata import (
-    FILE_COLUMNS,
     TEXT_COLUMNS,
     MetadataTable,
+    file_column,
     find_metadata,
     read_metadata,
     text_value,
+    unsupported_file,
 )
-from omnitune.data.media_output import read_text_file, relative
+from omnitune.data.media_output import read_sidecar, relative
 from omnitune.data.report import Problem
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"})
@@ -90,12 +91,7 @@ def discover_videos(path: Path) -> VideoLayout:
     layout = VideoLayout(root)
     metadata = find_metadata(path)
     if path.is_file() and metadata is None:
-        problem = Problem(
-            file=path.name,
-            message="not a supported video file or metadata table",
-            hint="point at the dataset folder, a video file, or metadata.jsonl/csv",
-        )
-        return VideoLayout(root, problems=[problem])
+        return VideoLayout(root, problems=[unsupported_file(path, "video")])
     if metadata is not None:
         _from_metadata(layout, read_metadata(metadata))
     else:
@@ -132,30 +128,15 @@ def _sidecar(layout: VideoLayout, clip: Path) -> str | None:
         candidates += [clip / name for name in CAPTION_NAMES]
     for sidecar in candidates:
         if sidecar.is_file():
-            text, reason = read_text_file(sidecar)
-            if text is None:
-                layout.problems.append(
-                    Problem(
-                        file=relative(sidecar, layout.root),
-                        field="text",
-                        message=f"caption file {reason}",
-                        hint="save it as UTF-8",
-                    )
-                )
+            text = read_sidecar(sidecar, layout.root, layout.problems, "caption", "text")
             return text.strip() if text is not None else None
     return None
 
 
 def _from_metadata(layout: VideoLayout, table: MetadataTable) -> None:
-    layout.problems += table.problems
     name = table.path.name
-    file_col = table.column(FILE_COLUMNS)
-    if file_col is None and not table.rows:
-        return
+    file_col = file_column(table, layout.problems, "add a file_name column")
     if file_col is None:
-        layout.problems.append(
-            Problem(file=name, field="file_name", message="no file column", hint="add a file_name column")
-        )
         return
     layout.format = "video-metadata"
     layout.evidence.append(f"{name} with file column '{file_col}'")
