@@ -8,13 +8,14 @@ this module only turns a ``RecipeContext`` into the pieces each recipe hands to 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from transformers import TrainerCallback
 
-from omnitune.recipes.base import RecipeContext
+from omnitune.recipes.base import RecipeContext, RecipeResult
 from omnitune.types import Method
 
 BASE_DIR = "base"  # where a LoRA artefact keeps its from-config base model, so it reloads offline
@@ -189,3 +190,47 @@ class RowsDataset:
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         return self.examples[index]
+
+
+def with_new_head(model_cls: Any, ref: str, labels: list[str]) -> Any:
+    """A Hub/local classification checkpoint whose head is replaced by a fresh one for ``labels``."""
+    return model_cls.from_pretrained(
+        ref,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
+        ignore_mismatched_sizes=True,
+    )
+
+
+def fit_classifier(
+    ctx: RecipeContext,
+    hp: dict[str, Any],
+    model: Any,
+    processor: Any,
+    train_examples: list[dict[str, Any]],
+    collate: Callable[[list[dict[str, Any]]], dict[str, Any]],
+    evaluate: Callable[[], float],
+) -> RecipeResult:
+    """Train with Trainer; report held-out accuracy before/after; save model + processor."""
+    from transformers import Trainer
+
+    from omnitune.recipes.hf_trainer_run import run_trainer
+
+    before = evaluate()
+    trainer = Trainer(
+        model=model,
+        args=training_arguments(ctx, hp),
+        train_dataset=RowsDataset(train_examples),
+        callbacks=trainer_callbacks(),
+        data_collator=collate,
+    )
+    outcome = run_trainer(ctx, trainer)
+    if outcome.result is not None:
+        return outcome.result
+    after = evaluate()
+    model.save_pretrained(ctx.output_dir)
+    processor.save_pretrained(ctx.output_dir)
+    metrics = {"accuracy_before": before, "accuracy_after": after, **outcome.metrics}
+    ctx.events.emit("evaluation", **metrics)
+    return RecipeResult("completed", outcome.step, ctx.output_dir, metrics)

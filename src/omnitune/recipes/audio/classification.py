@@ -12,15 +12,8 @@ from typing import Any
 import torch
 
 from omnitune.recipes.base import RecipeContext, RecipeResult
-from omnitune.recipes.hf_trainer_run import run_trainer
 from omnitune.recipes.media_inputs import Row, load_waveform, require, train_and_heldout
-from omnitune.recipes.media_training import (
-    RowsDataset,
-    hyperparameters,
-    resolve_model,
-    trainer_callbacks,
-    training_arguments,
-)
+from omnitune.recipes.media_training import fit_classifier, hyperparameters, resolve_model, with_new_head
 from omnitune.types import Method, Modality
 
 DEFAULTS: dict[str, Any] = {"learning_rate": 3e-5, "batch_size": 8, "epochs": 5, "max_seconds": 10.0}
@@ -35,8 +28,6 @@ class AudioClassificationRecipe:
 
     def run(self, ctx: RecipeContext) -> RecipeResult:
         """Train, report held-out accuracy before/after, save model + feature extractor."""
-        from transformers import Trainer
-
         hp = hyperparameters(ctx, DEFAULTS)
         torch.manual_seed(ctx.seed)
         train, held = train_and_heldout(ctx.data_dir, ctx.seed)
@@ -45,24 +36,15 @@ class AudioClassificationRecipe:
         model, extractor = load_classifier(ctx, labels)
         clips = ClipEncoder(ctx, extractor, {label: i for i, label in enumerate(labels)}, hp["max_seconds"])
         held_examples = clips.examples(held)
-        before = accuracy(model, clips, held_examples)
-        args = training_arguments(ctx, hp)
-        trainer = Trainer(
-            model=model,
-            args=args,
-            train_dataset=RowsDataset(clips.examples(train)),
-            callbacks=trainer_callbacks(),
-            data_collator=clips.collate,
+        return fit_classifier(
+            ctx,
+            hp,
+            model,
+            extractor,
+            clips.examples(train),
+            clips.collate,
+            lambda: accuracy(model, clips, held_examples),
         )
-        outcome = run_trainer(ctx, trainer)
-        if outcome.result is not None:
-            return outcome.result
-        after = accuracy(model, clips, held_examples)
-        model.save_pretrained(ctx.output_dir)
-        extractor.save_pretrained(ctx.output_dir)
-        metrics = {"accuracy_before": before, "accuracy_after": after, **outcome.metrics}
-        ctx.events.emit("evaluation", **metrics)
-        return RecipeResult("completed", outcome.step, ctx.output_dir, metrics)
 
 
 def load_classifier(ctx: RecipeContext, labels: list[str]) -> tuple[Any, Any]:
@@ -75,13 +57,7 @@ def load_classifier(ctx: RecipeContext, labels: list[str]) -> tuple[Any, Any]:
     if source.tiny is not None:
         return tiny_audio_classifier(source.tiny, labels)
     ref = str(source.ref)
-    model = AutoModelForAudioClassification.from_pretrained(
-        ref,
-        num_labels=len(labels),
-        id2label=dict(enumerate(labels)),
-        label2id={label: i for i, label in enumerate(labels)},
-        ignore_mismatched_sizes=True,
-    )
+    model = with_new_head(AutoModelForAudioClassification, ref, labels)
     return model, AutoFeatureExtractor.from_pretrained(ref)
 
 

@@ -24,6 +24,7 @@ from omnitune.recipes.media_training import (
     save_transformers_artefact,
     training_arguments,
     uses_lora,
+    with_new_head,
 )
 from omnitune.types import Method, Modality
 
@@ -85,13 +86,7 @@ def load_classifier(ctx: RecipeContext, labels: list[str]) -> tuple[Any, Any, bo
         model, processor = build_tiny_vit(source.tiny, labels)
         return model, processor, True
     ref = str(source.ref)
-    model = AutoModelForImageClassification.from_pretrained(
-        ref,
-        num_labels=len(labels),
-        id2label=dict(enumerate(labels)),
-        label2id={label: i for i, label in enumerate(labels)},
-        ignore_mismatched_sizes=True,
-    )
+    model = with_new_head(AutoModelForImageClassification, ref, labels)
     return model, AutoImageProcessor.from_pretrained(ref), False
 
 

@@ -13,15 +13,8 @@ from typing import Any
 import torch
 
 from omnitune.recipes.base import RecipeContext, RecipeResult
-from omnitune.recipes.hf_trainer_run import run_trainer
 from omnitune.recipes.media_inputs import Row, load_frames, require, train_and_heldout
-from omnitune.recipes.media_training import (
-    RowsDataset,
-    hyperparameters,
-    resolve_model,
-    trainer_callbacks,
-    training_arguments,
-)
+from omnitune.recipes.media_training import fit_classifier, hyperparameters, resolve_model, with_new_head
 from omnitune.types import Method, Modality
 
 DEFAULTS: dict[str, Any] = {"learning_rate": 5e-5, "batch_size": 4, "epochs": 5}
@@ -36,8 +29,6 @@ class VideoClassificationRecipe:
 
     def run(self, ctx: RecipeContext) -> RecipeResult:
         """Train, report held-out accuracy before/after, save model + image processor."""
-        from transformers import Trainer
-
         hp = hyperparameters(ctx, DEFAULTS)
         torch.manual_seed(ctx.seed)
         train, held = train_and_heldout(ctx.data_dir, ctx.seed)
@@ -46,23 +37,7 @@ class VideoClassificationRecipe:
         model, processor = load_video_classifier(ctx, labels)
         label_ids = {label: i for i, label in enumerate(labels)}
         train_ex, held_ex = (clip_examples(ctx, model, processor, rows, label_ids) for rows in (train, held))
-        before = accuracy(model, held_ex)
-        trainer = Trainer(
-            model=model,
-            args=training_arguments(ctx, hp),
-            train_dataset=RowsDataset(train_ex),
-            callbacks=trainer_callbacks(),
-            data_collator=collate,
-        )
-        outcome = run_trainer(ctx, trainer)
-        if outcome.result is not None:
-            return outcome.result
-        after = accuracy(model, held_ex)
-        model.save_pretrained(ctx.output_dir)
-        processor.save_pretrained(ctx.output_dir)
-        metrics = {"accuracy_before": before, "accuracy_after": after, **outcome.metrics}
-        ctx.events.emit("evaluation", **metrics)
-        return RecipeResult("completed", outcome.step, ctx.output_dir, metrics)
+        return fit_classifier(ctx, hp, model, processor, train_ex, collate, lambda: accuracy(model, held_ex))
 
 
 def load_video_classifier(ctx: RecipeContext, labels: list[str]) -> tuple[Any, Any]:
@@ -75,13 +50,7 @@ def load_video_classifier(ctx: RecipeContext, labels: list[str]) -> tuple[Any, A
     if source.tiny is not None:
         return tiny_videomae(source.tiny, labels)
     ref = str(source.ref)
-    model = VideoMAEForVideoClassification.from_pretrained(
-        ref,
-        num_labels=len(labels),
-        id2label=dict(enumerate(labels)),
-        label2id={label: i for i, label in enumerate(labels)},
-        ignore_mismatched_sizes=True,
-    )
+    model = with_new_head(VideoMAEForVideoClassification, ref, labels)
     return model, AutoImageProcessor.from_pretrained(ref)
 
 
