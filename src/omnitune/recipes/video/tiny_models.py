@@ -125,13 +125,9 @@ def tiny_ltx_pipeline(overrides: dict[str, Any]) -> Any:
         LTXPipeline,
         LTXVideoTransformer3DModel,
     )
-    from transformers import T5Config, T5EncoderModel, T5Tokenizer
+    from transformers import T5Config, T5EncoderModel
 
-    tokenizer = T5Tokenizer(vocab=unigram_vocab(["<pad>", "</s>", "<unk>"]), extra_ids=0)
-    text_values = config_values(
-        dict(d_model=32, d_kv=8, d_ff=32, num_layers=1, num_heads=2), overrides.get("text_encoder")
-    )
-    text = T5Config(**text_values | {"vocab_size": len(tokenizer)})
+    tokenizer, text = tiny_t5_text(T5Config, overrides)
     vae_defaults = dict(
         in_channels=3,
         out_channels=3,
@@ -181,13 +177,9 @@ def tiny_cogvideox_pipeline(overrides: dict[str, Any]) -> Any:
         CogVideoXPipeline,
         CogVideoXTransformer3DModel,
     )
-    from transformers import T5Config, T5EncoderModel, T5Tokenizer
+    from transformers import T5Config, T5EncoderModel
 
-    tokenizer = T5Tokenizer(vocab=unigram_vocab(["<pad>", "</s>", "<unk>"]), extra_ids=0)
-    text_values = config_values(
-        dict(d_model=32, d_kv=8, d_ff=32, num_layers=1, num_heads=2), overrides.get("text_encoder")
-    )
-    text = T5Config(**text_values | {"vocab_size": len(tokenizer)})
+    tokenizer, text = tiny_t5_text(T5Config, overrides)
     vae_defaults = dict(
         in_channels=3,
         out_channels=3,
@@ -235,13 +227,9 @@ def tiny_wan_pipeline(overrides: dict[str, Any]) -> Any:
         WanPipeline,
         WanTransformer3DModel,
     )
-    from transformers import T5Tokenizer, UMT5Config, UMT5EncoderModel
+    from transformers import UMT5Config, UMT5EncoderModel
 
-    tokenizer = T5Tokenizer(vocab=unigram_vocab(["<pad>", "</s>", "<unk>"]), extra_ids=0)
-    text_values = config_values(
-        dict(d_model=32, d_kv=8, d_ff=32, num_layers=1, num_heads=2), overrides.get("text_encoder")
-    )
-    text = UMT5Config(**text_values | {"vocab_size": len(tokenizer)})
+    tokenizer, text = tiny_t5_text(UMT5Config, overrides)
     vae_defaults = dict(
         base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1, temperal_downsample=[False, True, True]
     )
@@ -267,6 +255,17 @@ def tiny_wan_pipeline(overrides: dict[str, Any]) -> Any:
         transformer=transformer,
         scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0),
     )
+
+
+def tiny_t5_text(config_cls: Any, overrides: dict[str, Any]) -> tuple[Any, Any]:
+    """A unigram T5 tokenizer and a 1-layer width-32 T5-style text config (``text_encoder`` overrides)."""
+    from transformers import T5Tokenizer
+
+    tokenizer = T5Tokenizer(vocab=unigram_vocab(["<pad>", "</s>", "<unk>"]), extra_ids=0)
+    text_values = config_values(
+        dict(d_model=32, d_kv=8, d_ff=32, num_layers=1, num_heads=2), overrides.get("text_encoder")
+    )
+    return tokenizer, config_cls(**text_values | {"vocab_size": len(tokenizer)})
 
 
 def tiny_videomae(overrides: dict[str, Any], labels: list[str]) -> tuple[Any, Any]:
