@@ -12,10 +12,8 @@ from omnitune.data.media_metadata import (
     MetadataRow,
     MetadataTable,
     file_column,
-    find_metadata,
-    read_metadata,
+    fill_layout,
     text_value,
-    unsupported_file,
 )
 from omnitune.data.media_output import read_sidecar, relative
 from omnitune.data.report import Problem
@@ -76,13 +74,8 @@ def discover_audio(path: Path) -> AudioLayout:
         return layout
     root = path.parent if path.is_file() else path
     layout = AudioLayout(root)
-    metadata = find_metadata(path)
-    if path.is_file() and metadata is None:
-        return AudioLayout(root, problems=[unsupported_file(path, "audio")])
-    if metadata is not None:
-        _from_metadata(layout, read_metadata(metadata))
-    else:
-        _from_folder(layout)
+    if not fill_layout(path, layout, "audio", _from_metadata, _from_folder):
+        return layout
     for other in sorted(root.rglob("*")):
         if other.suffix.lower() in UNSUPPORTED_AUDIO and _visible(other, root):
             layout.problems.append(

@@ -12,10 +12,8 @@ from omnitune.data.media_metadata import (
     MetadataRow,
     MetadataTable,
     file_column,
-    find_metadata,
-    read_metadata,
+    fill_layout,
     text_value,
-    unsupported_file,
 )
 from omnitune.data.media_output import read_sidecar, relative
 from omnitune.data.report import Problem
@@ -80,13 +78,8 @@ def discover_images(path: Path) -> ImageLayout:
         return layout
     root = path.parent if path.is_file() else path
     layout = ImageLayout(root)
-    metadata = find_metadata(path)
-    if path.is_file() and metadata is None:
-        return ImageLayout(root, problems=[unsupported_file(path, "image")])
-    if metadata is not None:
-        _from_metadata(layout, read_metadata(metadata))
-    else:
-        _from_folder(layout)
+    if not fill_layout(path, layout, "image", _from_metadata, _from_folder):
+        return layout
     _pair_special(layout)
     return layout
 

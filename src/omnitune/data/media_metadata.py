@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from omnitune.data.media_output import read_text_file
 from omnitune.data.report import Problem
@@ -170,3 +171,29 @@ def file_column(table: MetadataTable, problems: list[Problem], hint: str) -> str
     if file_col is None and table.rows:
         problems.append(Problem(file=table.path.name, field="file_name", message="no file column", hint=hint))
     return file_col
+
+
+class _Layout(Protocol):
+    problems: list[Problem]
+
+
+LayoutT = TypeVar("LayoutT", bound=_Layout)
+
+
+def fill_layout(
+    path: Path,
+    layout: LayoutT,
+    kind: str,
+    from_metadata: Callable[[LayoutT, MetadataTable], None],
+    from_folder: Callable[[LayoutT], None],
+) -> bool:
+    """Fill ``layout`` from the metadata at ``path``, else its folder; False for a lone unsupported file."""
+    metadata = find_metadata(path)
+    if path.is_file() and metadata is None:
+        layout.problems.append(unsupported_file(path, kind))
+        return False
+    if metadata is not None:
+        from_metadata(layout, read_metadata(metadata))
+    else:
+        from_folder(layout)
+    return True

@@ -10,10 +10,8 @@ from omnitune.data.media_metadata import (
     TEXT_COLUMNS,
     MetadataTable,
     file_column,
-    find_metadata,
-    read_metadata,
+    fill_layout,
     text_value,
-    unsupported_file,
 )
 from omnitune.data.media_output import read_sidecar, relative
 from omnitune.data.report import Problem
@@ -89,13 +87,7 @@ def discover_videos(path: Path) -> VideoLayout:
         return layout
     root = path.parent if path.is_file() else path
     layout = VideoLayout(root)
-    metadata = find_metadata(path)
-    if path.is_file() and metadata is None:
-        return VideoLayout(root, problems=[unsupported_file(path, "video")])
-    if metadata is not None:
-        _from_metadata(layout, read_metadata(metadata))
-    else:
-        _from_folder(layout)
+    fill_layout(path, layout, "video", _from_metadata, _from_folder)
     return layout
 
 
