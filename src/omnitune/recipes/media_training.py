@@ -192,15 +192,18 @@ class RowsDataset:
         return self.examples[index]
 
 
-def with_new_head(model_cls: Any, ref: str, labels: list[str]) -> Any:
-    """A Hub/local classification checkpoint whose head is replaced by a fresh one for ``labels``."""
-    return model_cls.from_pretrained(
-        ref,
+def label_maps(labels: list[str]) -> dict[str, Any]:
+    """The ``num_labels`` / ``id2label`` / ``label2id`` config values of a classifier for ``labels``."""
+    return dict(
         num_labels=len(labels),
         id2label=dict(enumerate(labels)),
         label2id={label: i for i, label in enumerate(labels)},
-        ignore_mismatched_sizes=True,
     )
+
+
+def with_new_head(model_cls: Any, ref: str, labels: list[str]) -> Any:
+    """A Hub/local classification checkpoint whose head is replaced by a fresh one for ``labels``."""
+    return model_cls.from_pretrained(ref, **label_maps(labels), ignore_mismatched_sizes=True)
 
 
 def fit_classifier(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from omnitune.recipes.media_training import config_values
+from omnitune.recipes.media_training import config_values, label_maps
 
 CHARACTERS = list("abcdefghijklmnopqrstuvwxyz0123456789 .,'?!-")
 
@@ -28,11 +28,7 @@ def unigram_vocab(specials: list[str]) -> list[tuple[str, float]]:
 def tiny_audio_classifier(overrides: dict[str, Any], labels: list[str]) -> tuple[Any, Any]:
     """A 2-layer Audio Spectrogram Transformer (or wav2vec2 with ``model_type: wav2vec2``) classifier."""
     values = dict(overrides)
-    label_maps = dict(
-        num_labels=len(labels),
-        id2label=dict(enumerate(labels)),
-        label2id={x: i for i, x in enumerate(labels)},
-    )
+    maps = label_maps(labels)
     if values.pop("model_type", "audio-spectrogram-transformer") == "wav2vec2":
         from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2ForSequenceClassification
 
@@ -48,7 +44,7 @@ def tiny_audio_classifier(overrides: dict[str, Any], labels: list[str]) -> tuple
             num_conv_pos_embedding_groups=2,
             classifier_proj_size=16,
         )
-        w2v_config = Wav2Vec2Config(**{**w2v, **values, **label_maps})
+        w2v_config = Wav2Vec2Config(**{**w2v, **values, **maps})
         return Wav2Vec2ForSequenceClassification(w2v_config), Wav2Vec2FeatureExtractor(sampling_rate=16000)
     from transformers import ASTConfig, ASTFeatureExtractor, ASTForAudioClassification
 
@@ -63,7 +59,7 @@ def tiny_audio_classifier(overrides: dict[str, Any], labels: list[str]) -> tuple
         frequency_stride=8,
         time_stride=8,
     )
-    config = ASTConfig(**{**config_values(ast, values), **label_maps})
+    config = ASTConfig(**{**config_values(ast, values), **maps})
     extractor = ASTFeatureExtractor(num_mel_bins=config.num_mel_bins, max_length=config.max_length)
     return ASTForAudioClassification(config), extractor
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from omnitune.recipes.audio.tiny_models import unigram_vocab
-from omnitune.recipes.media_training import config_values
+from omnitune.recipes.media_training import config_values, label_maps
 
 
 def tiny_video_pipeline(from_config: dict[str, Any]) -> Any:
@@ -282,12 +282,7 @@ def tiny_videomae(overrides: dict[str, Any], labels: list[str]) -> tuple[Any, An
         num_attention_heads=2,
         intermediate_size=32,
     )
-    label_maps = dict(
-        num_labels=len(labels),
-        id2label=dict(enumerate(labels)),
-        label2id={label: i for i, label in enumerate(labels)},
-    )
-    config = VideoMAEConfig(**{**config_values(sizes, overrides), **label_maps})
+    config = VideoMAEConfig(**{**config_values(sizes, overrides), **label_maps(labels)})
     size = int(config.image_size)  # type: ignore[arg-type]
     processor = VideoMAEImageProcessorPil(
         size={"shortest_edge": size}, crop_size={"height": size, "width": size}
