@@ -9,6 +9,7 @@ from omnitune.data.audio_subtitles import parse_subtitles, subtitle_sidecar
 from omnitune.data.media_metadata import (
     FILE_COLUMNS,
     TEXT_COLUMNS,
+    MediaLayout,
     MetadataRow,
     MetadataTable,
     file_column,
@@ -47,14 +48,10 @@ class AudioItem:
 
 
 @dataclass
-class AudioLayout:
+class AudioLayout(MediaLayout[AudioItem]):
     """What discovery found: format, evidence, items and located problems."""
 
-    root: Path
     format: str = "audiofolder"
-    evidence: list[str] = field(default_factory=list)
-    items: list[AudioItem] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
 
 
 def _visible(path: Path, root: Path) -> bool:

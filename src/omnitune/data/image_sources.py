@@ -9,6 +9,7 @@ from typing import Any
 from omnitune.data.media_metadata import (
     FILE_COLUMNS,
     TEXT_COLUMNS,
+    MediaLayout,
     MetadataRow,
     MetadataTable,
     file_column,
@@ -41,14 +42,10 @@ class ImageItem:
 
 
 @dataclass
-class ImageLayout:
+class ImageLayout(MediaLayout[ImageItem]):
     """What discovery found: the format with evidence, the items, and located problems."""
 
-    root: Path
     format: str = "imagefolder"
-    evidence: list[str] = field(default_factory=list)
-    items: list[ImageItem] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
 
 
 def is_image(path: Path) -> bool:

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from omnitune.data.media_output import read_text_file
 from omnitune.data.report import Problem
@@ -173,11 +173,21 @@ def file_column(table: MetadataTable, problems: list[Problem], hint: str) -> str
     return file_col
 
 
-class _Layout(Protocol):
-    problems: list[Problem]
+ItemT = TypeVar("ItemT")
 
 
-LayoutT = TypeVar("LayoutT", bound=_Layout)
+@dataclass
+class MediaLayout(Generic[ItemT]):
+    """What discovery found in a media dataset: format, evidence, items and located problems."""
+
+    root: Path
+    format: str = ""
+    evidence: list[str] = field(default_factory=list)
+    items: list[ItemT] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+LayoutT = TypeVar("LayoutT", bound=MediaLayout[Any])
 
 
 def fill_layout(

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from omnitune.data.image_sources import is_image
 from omnitune.data.media_metadata import (
     TEXT_COLUMNS,
+    MediaLayout,
     MetadataTable,
     file_column,
     fill_layout,
     text_value,
 )
 from omnitune.data.media_output import read_sidecar, relative
-from omnitune.data.report import Problem
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"})
 CAPTION_NAMES = ("caption.txt", "prompt.txt")
@@ -37,14 +37,10 @@ class VideoItem:
 
 
 @dataclass
-class VideoLayout:
+class VideoLayout(MediaLayout[VideoItem]):
     """What discovery found: format, evidence, clips and located problems."""
 
-    root: Path
     format: str = "videofolder"
-    evidence: list[str] = field(default_factory=list)
-    items: list[VideoItem] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
 
 
 def _hidden(path: Path, root: Path) -> bool:
