@@ -14,6 +14,7 @@ from omnitune.data.media_metadata import (
     MetadataTable,
     file_column,
     fill_layout,
+    label_by_folder,
     text_value,
 )
 from omnitune.data.media_output import read_sidecar, relative
@@ -95,19 +96,13 @@ def _from_folder(layout: AudioLayout) -> None:
         layout.items.append(item)
     transcribed = sum(i.text is not None for i in layout.items)
     subtitled = sum(bool(i.spans) for i in layout.items)
-    top = {Path(i.rel).parts[0] for i in layout.items if len(Path(i.rel).parts) > 1}
     if subtitled:
         layout.format = "audiofolder-subtitles"
         layout.evidence.append(f"{subtitled} of {len(files)} files have timed .srt/.vtt transcripts")
     elif transcribed:
         layout.format = "audiofolder-transcripts"
         layout.evidence.append(f"{transcribed} of {len(files)} files have a same-name .txt transcript")
-    elif len(top) >= 2 and all(len(Path(i.rel).parts) > 1 for i in layout.items):
-        layout.format = "audiofolder-classes"
-        layout.evidence.append(f"audio sorted into {len(top)} class folders: {', '.join(sorted(top)[:8])}")
-        for item in layout.items:
-            item.label = Path(item.rel).parts[0]
-    else:
+    elif not label_by_folder(layout, "audio", "audiofolder-classes"):
         layout.evidence.append(f"{len(files)} audio files without transcripts")
 
 

@@ -14,6 +14,7 @@ from omnitune.data.media_metadata import (
     MetadataTable,
     file_column,
     fill_layout,
+    label_by_folder,
     text_value,
 )
 from omnitune.data.media_output import read_sidecar, relative
@@ -156,21 +157,10 @@ def _from_folder(layout: ImageLayout) -> None:
         item.caption = _sidecar_caption(layout, image)
         captions += item.caption is not None
         layout.items.append(item)
-    top_dirs = {
-        i.path.relative_to(root).parts[0] for i in layout.items if len(i.path.relative_to(root).parts) > 1
-    }
-    at_root = any(len(i.path.relative_to(root).parts) == 1 for i in layout.items)
     if captions:
         layout.format = "imagefolder-captions"
         layout.evidence.append(f"{captions} of {len(images)} images have a same-name .txt caption")
-    elif len(top_dirs) >= 2 and not at_root:
-        layout.format = "imagefolder-classes"
-        layout.evidence.append(
-            f"images sorted into {len(top_dirs)} class folders: {', '.join(sorted(top_dirs)[:8])}"
-        )
-        for item in layout.items:
-            item.label = item.path.relative_to(root).parts[0]
-    else:
+    elif not label_by_folder(layout, "images", "imagefolder-classes"):
         layout.evidence.append(f"{len(images)} images without captions")
     _orphan_captions(layout, images)
 

@@ -207,3 +207,16 @@ def fill_layout(
     else:
         from_folder(layout)
     return True
+
+
+def label_by_folder(layout: MediaLayout[Any], noun: str, fmt: str) -> bool:
+    """Label each item by its top folder when all sit in two or more folders; False (untouched) otherwise."""
+    parts = [Path(item.rel).parts for item in layout.items]
+    tops = sorted({p[0] for p in parts if len(p) > 1})
+    if len(tops) < 2 or any(len(p) < 2 for p in parts):
+        return False
+    layout.format = fmt
+    layout.evidence.append(f"{noun} sorted into {len(tops)} class folders: {', '.join(tops[:8])}")
+    for item, p in zip(layout.items, parts, strict=True):
+        item.label = p[0]
+    return True

@@ -12,6 +12,7 @@ from omnitune.data.media_metadata import (
     MetadataTable,
     file_column,
     fill_layout,
+    label_by_folder,
     text_value,
 )
 from omnitune.data.media_output import read_sidecar, relative
@@ -94,18 +95,12 @@ def _from_folder(layout: VideoLayout) -> None:
         layout.items.append(VideoItem(clip, rel, caption=_sidecar(layout, clip)))
     frames = sum(i.is_frame_folder for i in layout.items)
     captioned = sum(i.caption is not None for i in layout.items)
-    tops = {Path(i.rel).parts[0] for i in layout.items if len(Path(i.rel).parts) > 1}
     if frames:
         layout.evidence.append(f"{frames} folders of frames")
     if captioned:
         layout.format = "videofolder-captions"
         layout.evidence.append(f"{captioned} of {len(layout.items)} clips have a caption file")
-    elif len(tops) >= 2 and all(len(Path(i.rel).parts) > 1 for i in layout.items):
-        layout.format = "videofolder-classes"
-        layout.evidence.append(f"clips sorted into {len(tops)} class folders: {', '.join(sorted(tops)[:8])}")
-        for item in layout.items:
-            item.label = Path(item.rel).parts[0]
-    else:
+    elif not label_by_folder(layout, "clips", "videofolder-classes"):
         layout.evidence.append(f"{len(layout.items)} clips without captions")
 
 
