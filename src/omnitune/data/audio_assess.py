@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +10,7 @@ import soundfile as sf
 
 from omnitune.data.audio_signal import CLIP_LEVEL, SILENCE_PEAK
 from omnitune.data.audio_sources import AudioItem, AudioLayout, discover_audio
+from omnitune.data.media_metadata import MediaAssessment
 from omnitune.data.report import Problem
 
 CLIPPED_FRACTION = 0.001  # more than 0.1% of samples at full scale is audible distortion
@@ -40,21 +41,8 @@ class AudioLimits:
 
 
 @dataclass
-class AudioAssessment:
+class AudioAssessment(MediaAssessment[AudioLayout, AudioCheck, AudioItem]):
     """Discovery plus per-file checks: usable items and every located problem."""
-
-    layout: AudioLayout
-    checks: dict[str, AudioCheck] = field(default_factory=dict)
-    good: list[AudioItem] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def candidates(self) -> int:
-        """Records considered: found files plus metadata rows that pointed nowhere."""
-        row_errors = [
-            p for p in self.layout.problems if p.severity == "error" and (p.line or p.row is not None)
-        ]
-        return len(self.layout.items) + len(row_errors)
 
 
 def probe_audio(path: Path) -> AudioCheck:

@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from omnitune.data.image_checks import ImageCheck, probe_image
 from omnitune.data.image_sources import ImageItem, ImageLayout, discover_images
+from omnitune.data.media_metadata import MediaAssessment
 from omnitune.data.report import Problem
 
 
 @dataclass
-class ImageAssessment:
+class ImageAssessment(MediaAssessment[ImageLayout, ImageCheck, ImageItem]):
     """Discovery plus per-image checks: the items that survive and every problem found."""
-
-    layout: ImageLayout
-    checks: dict[str, ImageCheck] = field(default_factory=dict)
-    good: list[ImageItem] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def candidates(self) -> int:
-        """Records considered: found images plus metadata rows that pointed nowhere."""
-        row_errors = [
-            p for p in self.layout.problems if p.severity == "error" and (p.line or p.row is not None)
-        ]
-        return len(self.layout.items) + len(row_errors)
 
 
 def assess_images(path: Path) -> ImageAssessment:

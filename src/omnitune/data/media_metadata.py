@@ -190,6 +190,27 @@ class MediaLayout(Generic[ItemT]):
 LayoutT = TypeVar("LayoutT", bound=MediaLayout[Any])
 
 
+CheckT = TypeVar("CheckT")
+
+
+@dataclass
+class MediaAssessment(Generic[LayoutT, CheckT, ItemT]):
+    """Discovery plus per-file checks: the usable items and every located problem."""
+
+    layout: LayoutT
+    checks: dict[str, CheckT] = field(default_factory=dict)
+    good: list[ItemT] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def candidates(self) -> int:
+        """Records considered: found files plus metadata rows that pointed nowhere."""
+        row_errors = [
+            p for p in self.layout.problems if p.severity == "error" and (p.line or p.row is not None)
+        ]
+        return len(self.layout.items) + len(row_errors)
+
+
 def fill_layout(
     path: Path,
     layout: LayoutT,

@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from omnitune.data.media_metadata import MediaAssessment
 from omnitune.data.report import Problem
 from omnitune.data.video_io import VideoCheck, probe_video
 from omnitune.data.video_sources import VideoItem, VideoLayout, discover_videos
 
 
 @dataclass
-class VideoAssessment:
+class VideoAssessment(MediaAssessment[VideoLayout, VideoCheck, VideoItem]):
     """Discovery plus per-clip checks: usable clips and every located problem."""
-
-    layout: VideoLayout
-    checks: dict[str, VideoCheck] = field(default_factory=dict)
-    good: list[VideoItem] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def candidates(self) -> int:
-        """Records considered: found clips plus metadata rows that pointed nowhere."""
-        row_errors = [
-            p for p in self.layout.problems if p.severity == "error" and (p.line or p.row is not None)
-        ]
-        return len(self.layout.items) + len(row_errors)
 
 
 def assess_videos(path: Path, *, fps: float = 8, num_frames: int = 16) -> VideoAssessment:
