@@ -44,7 +44,14 @@ def test_text_mentions_end_up_in_the_plan() -> None:
     assert plan.models[0].method is Method.DREAMBOOTH and plan.models[0].base_model == "sdxl-base-1.0"
     assert plan.capabilities.quality.resolution == "1024x1024"
     assert plan.training.gpu.type == "a100-80gb" and plan.training.budget_usd == 20
-    assert plan.training.hyperparameters["instance_prompt"] == "a photo of sks dog"
+    hp = plan.training.hyperparameters
+    assert hp["instance_prompt"] == "a photo of sks dog" and hp["class_prompt"] == "a photo of dog"
+    assert hp["class_noun"] == "dog" and hp["prior_preservation"] is True
+
+
+def test_dreambooth_without_a_named_subject_keeps_no_template_braces() -> None:
+    hp = build_plan("DreamBooth SDXL on these photos").training.hyperparameters
+    assert not any("{" in str(v) for v in hp.values()), hp
 
 
 @pytest.mark.parametrize("text", ["improve it", "train a model", "make it better"])

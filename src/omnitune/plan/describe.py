@@ -86,7 +86,8 @@ def quality_overrides(it: Interpretation) -> dict[str, Any]:
     if q.fps and it.modality is Modality.VIDEO:
         out["fps"] = q.fps
     if Task.SUBJECT_DRIVEN in it.tasks and (m := _SUBJECT.search(it.text)):
-        out["instance_prompt"] = f"a photo of sks {m.group(1).lower()}"
+        noun = m.group(1).lower()
+        out.update(class_noun=noun, instance_prompt=f"a photo of sks {noun}", class_prompt=f"a photo of {noun}")
     return out
 
 

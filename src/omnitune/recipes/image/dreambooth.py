@@ -110,7 +110,7 @@ class ImageDreamBoothRecipe:
             )
         run = start_run(ctx, instances)
         trigger, instance_prompt, class_prompt = prompts(run.hp)
-        prior = bool(run.hp.get("with_prior_preservation", True))
+        prior = bool(run.hp.get("prior_preservation", True))
         classes = (
             class_rows(run, [r for r in all_rows if r.get("is_class_image")], class_prompt) if prior else []
         )
