@@ -60,11 +60,27 @@ def test_pretrained_models_keep_fine_tuning_rates_and_fewer_epochs() -> None:
 def test_cpu_drops_4bit_and_checkpointing_and_caps_the_batch() -> None:
     hp = {"quantization": "4bit", "gradient_checkpointing": True, "batch_size": 32}
     hp["gradient_accumulation"] = 1
-    assert adapt_to_cpu(Method.CLASSIFICATION, {"batch_size": 32}) == []  # no accumulation: keep the batch
-    notes = adapt_to_cpu(Method.LORA, hp)
+    classifier = {"batch_size": 32}
+    assert adapt_to_cpu(RecipeKey.TEXT_CLASSIFICATION, Method.CLASSIFICATION, classifier) == []  # no accum.
+    notes = adapt_to_cpu(RecipeKey.LLM_SFT, Method.LORA, hp)
     assert "quantization" not in hp and hp["gradient_checkpointing"] is False
     assert hp["batch_size"] == 8 and hp["gradient_accumulation"] == 4
     assert len(notes) == 3
+
+
+def test_cpu_caps_the_generation_a_recipe_does_besides_training() -> None:
+    hp = {"num_class_images": 4}
+    notes = adapt_to_cpu(RecipeKey.IMAGE_DREAMBOOTH, Method.DREAMBOOTH, hp)
+    assert hp == {"num_class_images": 4, "validation_steps_inference": 8, "class_inference_steps": 8}
+    assert len(notes) == 2  # 4 class images were asked for: fewer than the cap, kept
+    assert adapt_to_cpu(RecipeKey.LLM_SFT, Method.LORA, {}) == []
+
+
+def test_a_cpu_dreambooth_plan_samples_in_few_steps() -> None:
+    plan = build_plan("DreamBooth of my dog", base_model="omnitune/tiny-sd")
+    hp = plan.training.hyperparameters
+    assert hp["class_inference_steps"] == 8 and hp["num_class_images"] == 16
+    assert any("class_inference_steps" in note for note in plan.training.adjustments)
 
 
 def test_named_qlora_on_a_tiny_model_becomes_lora_on_the_cpu() -> None:

@@ -24,6 +24,18 @@ PRETRAINED_TEMPLATE_TOKENS = 64  # real chat templates add a system header (Llam
 TINY_PARAMS_B = 0.05  # models up to ~50M parameters train in minutes on a CPU
 CPU_MAX_BATCH = 8  # beyond this a CPU step gets slow with no gain on small models
 SEQUENCE_RECIPES = frozenset({RecipeKey.LLM_SFT, RecipeKey.VLM_SFT, RecipeKey.LLM_DISTILL})
+_IMAGE_SAMPLES = {"validation_steps_inference": (20, 8)}  # key: (recipe default, CPU cap)
+CPU_GENERATION = {  # generation the recipes do besides training (samples, class images), capped on a CPU
+    RecipeKey.IMAGE_LORA: _IMAGE_SAMPLES,
+    RecipeKey.IMAGE_TEXTUAL_INVERSION: _IMAGE_SAMPLES,
+    RecipeKey.IMAGE_CONTROLNET: _IMAGE_SAMPLES,
+    RecipeKey.IMAGE_DREAMBOOTH: {
+        **_IMAGE_SAMPLES,
+        "class_inference_steps": (25, 8),
+        "num_class_images": (100, 16),
+    },
+    RecipeKey.VIDEO_LORA: {"sample_steps": (30, 8)},
+}
 
 
 @dataclass(frozen=True)
@@ -103,7 +115,8 @@ def _native_media_size(model: CatalogModel, hp: dict[str, Any]) -> list[str]:
     """A from-config model's own resolution and frame count replace the preset's (1024px, 49 frames)."""
     cfg = model.from_config or {}
     native = {
-        "resolution": cfg.get("resolution") or cfg.get("image_size")
+        "resolution": cfg.get("resolution")
+        or cfg.get("image_size")
         or (cfg.get("vision_config") or {}).get("image_size"),
         "num_frames": cfg.get("num_frames"),
     }
@@ -188,9 +201,9 @@ def _epochs(model: CatalogModel, hp: dict[str, Any], rows: int) -> list[str]:
     return [f"epochs {before:g}->{epochs}: small data ({per_epoch} steps per epoch) needs more passes"]
 
 
-def adapt_to_cpu(method: Method, hp: dict[str, Any]) -> list[str]:
+def adapt_to_cpu(recipe: RecipeKey, method: Method, hp: dict[str, Any]) -> list[str]:
     """CPU runs: no 4-bit, no recomputation (memory is plentiful, time is not), a modest batch."""
-    notes = []
+    notes = _cpu_generation(recipe, hp)
     if hp.pop("quantization", None):
         notes.append("no 4-bit quantisation: bitsandbytes kernels need CUDA")
     if hp.get("gradient_checkpointing"):
@@ -202,4 +215,15 @@ def adapt_to_cpu(method: Method, hp: dict[str, Any]) -> list[str]:
         hp["batch_size"] = CPU_MAX_BATCH
         hp["gradient_accumulation"] = max(1, accum * batch // CPU_MAX_BATCH)
         notes.append(f"batch {batch}->{CPU_MAX_BATCH} on the CPU (accumulation keeps the effective batch)")
+    return notes
+
+
+def _cpu_generation(recipe: RecipeKey, hp: dict[str, Any]) -> list[str]:
+    """Fewer denoising steps and class images: on a CPU sampling would outlast the training itself."""
+    notes = []
+    for key, (default, cap) in CPU_GENERATION.get(recipe, {}).items():
+        before = int(hp.get(key, default))
+        if before > cap:
+            hp[key] = cap
+            notes.append(f"{key} {before}->{cap}: generation on a CPU is slow (more on a GPU)")
     return notes

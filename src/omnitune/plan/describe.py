@@ -87,7 +87,8 @@ def quality_overrides(it: Interpretation) -> dict[str, Any]:
         out["fps"] = q.fps
     if Task.SUBJECT_DRIVEN in it.tasks and (m := _SUBJECT.search(it.text)):
         noun = m.group(1).lower()
-        out.update(class_noun=noun, instance_prompt=f"a photo of sks {noun}", class_prompt=f"a photo of {noun}")
+        out.update(class_noun=noun, instance_prompt=f"a photo of sks {noun}")
+        out["class_prompt"] = f"a photo of {noun}"
     return out
 
 

@@ -79,7 +79,7 @@ def plan_stage(req: StageRequest) -> StagePlan:
     if tiny(choice.model) and named_gpu is None:
         named_gpu = load_hardware()["cpu"]  # tiny models train on the CPU
     if named_gpu is not None and named_gpu.id == "cpu":
-        notes += _cpu_method(choice) + adapt_to_cpu(choice.method, hp)
+        notes += _cpu_method(choice) + adapt_to_cpu(choice.recipe, choice.method, hp)
     if named_gpu is not None:
         fit = fit_to_gpu(choice.model, choice.recipe, choice.method, hp, named_gpu, method_locked=locked)
         fit.adjustments[:0] = notes
