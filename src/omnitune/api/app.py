@@ -97,7 +97,9 @@ def _lifespan(run_supervisor: bool, poll_s: float):  # type: ignore[no-untyped-d
 def _supervise(stop: threading.Event, poll_s: float) -> None:
     """Run the supervisor until ``stop``; a failing tick is logged and retried, never fatal to the server."""
     from omnitune.runtime.supervisor import Supervisor
+    from omnitune.services.jobs import hand_credentials_to_workers
 
+    hand_credentials_to_workers()
     supervisor = Supervisor()
     while not stop.is_set():
         try:

@@ -189,8 +189,10 @@ def worker(
 ) -> None:
     """Run the supervisor: start queued jobs, adopt running ones, recover crashed ones."""
     from omnitune.runtime.supervisor import Supervisor
+    from omnitune.services.jobs import hand_credentials_to_workers
     from omnitune.settings import get_settings
 
+    hand_credentials_to_workers()
     supervisor = Supervisor()
     if once:
         report = supervisor.tick()

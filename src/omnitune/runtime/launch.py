@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,6 +22,19 @@ MAX_WORKER_DEATHS = 3
 _SPAWN_GRACE = timedelta(seconds=60)  # a claimed job gets this long to record its worker pid
 _DIED = "worker died"
 
+WorkerEnvironment = Callable[[JobRecord], dict[str, str]]
+_environment_providers: list[WorkerEnvironment] = []
+
+
+def provide_worker_environment(provider: WorkerEnvironment) -> None:
+    """Give every worker started from now on the variables ``provider`` returns for its job.
+
+    The variables reach the worker process only (never job.json, plan.json, events or logs);
+    services use this to hand a user's vault credentials to that user's jobs.
+    """
+    if provider not in _environment_providers:
+        _environment_providers.append(provider)
+
 
 def device_limit(device: str) -> int:
     """Concurrent jobs allowed on ``device`` ("cpu", "cuda:0" …)."""
@@ -28,11 +42,25 @@ def device_limit(device: str) -> int:
     return settings.max_cpu_jobs if device == "cpu" else settings.max_jobs_per_gpu
 
 
-def launch(job: JobRecord) -> SpawnedWorker:
-    """Spawn the worker of a claimed job and record its pid and start time."""
-    spawned = spawn_worker(Path(job.job_dir))
+def launch(job: JobRecord) -> SpawnedWorker | None:
+    """Spawn the worker of a claimed job and record its pid; None (job failed) if its environment fails."""
+    try:
+        env = worker_environment(job)
+    except Exception as exc:  # a provider's error fails this job, never the supervisor
+        reason = f"could not prepare the worker's environment: {exc}"
+        set_state(job.id, job.job_dir, JobState.FAILED, from_states=[job.state], reason=reason)
+        return None
+    spawned = spawn_worker(Path(job.job_dir), env)
     jobs.update_job(job.id, pid=spawned.pid, pid_started_at=spawned.started_at)
     return spawned
+
+
+def worker_environment(job: JobRecord) -> dict[str, str]:
+    """The extra variables the registered providers give this job's worker."""
+    env: dict[str, str] = {}
+    for provider in _environment_providers:
+        env.update(provider(job))
+    return env
 
 
 def start(job_id: str) -> SpawnedWorker | None:

@@ -66,8 +66,9 @@ class Supervisor:
         wanted = {job.device for job in jobs.list_jobs([JobState.QUEUED])}
         for device in sorted(wanted if self.devices is None else wanted & set(self.devices)):
             while (claimed := jobs.claim_next(device, device_limit(device))) is not None:
-                self.children[claimed.id] = launch(claimed)
-                report.started.append(claimed.id)
+                if (spawned := launch(claimed)) is not None:
+                    self.children[claimed.id] = spawned
+                    report.started.append(claimed.id)
         return report
 
     def run(self, stop: threading.Event | None = None, poll_s: float = 1.0) -> None:

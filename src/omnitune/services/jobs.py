@@ -23,7 +23,7 @@ from omnitune.runtime.process import is_alive, terminate_group
 from omnitune.runtime.states import record_event, set_state
 from omnitune.settings import get_settings
 from omnitune.store import jobs as store_jobs
-from omnitune.store import model_versions, plans
+from omnitune.store import model_versions, ownership, plans
 from omnitune.store.jobs import ACTIVE_STATES, JobNotFoundError
 from omnitune.store.records import JobRecord
 from omnitune.types import Executor, JobState
@@ -35,6 +35,7 @@ __all__ = [
     "cancel",
     "describe",
     "get",
+    "hand_credentials_to_workers",
     "list_jobs",
     "pause",
     "resume",
@@ -67,8 +68,12 @@ def submit(
     model_name: str | None = None,
     register: bool = True,
     extra: dict[str, Any] | None = None,
+    owner_id: str | None = None,
 ) -> JobRecord:
-    """Queue one model of an approved plan on a prepared dataset; returns the queued job."""
+    """Queue one model of an approved plan on a prepared dataset; returns the queued job.
+
+    ``owner_id`` is recorded before the job is queued, so its worker always gets the owner's credentials.
+    """
     model = _model_of(plan, model_index)
     DatasetManifest.read(Path(data_dir))  # a clear error now rather than in the worker
     device = device or ("cpu" if plan.training.gpu.type == "cpu" else "cuda:0")
@@ -93,6 +98,8 @@ def submit(
     job_dir.write_plan(plan)
     job_dir.write_spec(spec)
     plans.save_plan(plan)
+    if owner_id is not None:
+        ownership.set_owner("job", spec.job_id, owner_id)
     record = store_jobs.insert_job(
         id=spec.job_id,
         plan_id=plan.id,
@@ -110,6 +117,19 @@ def submit(
     )
     record_event(spec.job_id, job_dir.root, "state", state=str(JobState.QUEUED), reason="submitted")
     return record
+
+
+def hand_credentials_to_workers() -> None:
+    """Give each worker started from this process its owner's vault credentials (HF_TOKEN, …) as env vars."""
+    launch.provide_worker_environment(owner_credentials)
+
+
+def owner_credentials(job: JobRecord) -> dict[str, str]:
+    """The environment variables of the vault credentials of the job's owner ({} for an unowned job)."""
+    from omnitune.services import vault
+
+    owner = ownership.owner_of("job", job.id)
+    return vault.job_environment(owner) if owner else {}
 
 
 def get(job_id: str) -> JobRecord:

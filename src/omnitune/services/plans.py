@@ -83,8 +83,8 @@ def approve(
             max_steps=max_steps,
             budget_usd=budget_usd,
             model_name=name,
+            owner_id=user.id,
         )
-        ownership.set_owner("job", prepared.job.id, user.id)
         jobs.append(prepared.job)
     return jobs
 

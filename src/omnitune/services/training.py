@@ -197,6 +197,7 @@ def submit_training(
     budget_usd: float | None = None,
     model_name: str | None = None,
     device: str | None = None,
+    owner_id: str | None = None,
 ) -> PreparedJob:
     """Prepare the data and queue one model of the plan; the job starts when a worker claims it."""
     from omnitune.services import jobs
@@ -205,6 +206,6 @@ def submit_training(
     data_dir, manifest = prepare_for_plan(plan, data_path, model_index)
     job = jobs.submit(
         plan, data_dir=data_dir, model_index=model_index, max_steps=max_steps,
-        budget_usd=budget_usd, model_name=model_name, device=device or local_device(),
+        budget_usd=budget_usd, model_name=model_name, device=device or local_device(), owner_id=owner_id,
     )
     return PreparedJob(plan=plan, manifest=manifest, data_dir=data_dir, job=job)

@@ -26,9 +26,12 @@ class SpawnedWorker:
     started_at: float | None
 
 
-def spawn_worker(job_dir: Path) -> SpawnedWorker:
-    """Start `python -m omnitune.runtime.worker JOB_DIR` detached, logging to `worker.log`."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+def spawn_worker(job_dir: Path, extra_env: dict[str, str] | None = None) -> SpawnedWorker:
+    """Start `python -m omnitune.runtime.worker JOB_DIR` detached, logging to `worker.log`.
+
+    ``extra_env`` (e.g. credentials) goes to the child's environment only, never to a file.
+    """
+    env = {**os.environ, **(extra_env or {}), "PYTHONUNBUFFERED": "1"}
     with (job_dir / "worker.log").open("ab") as log:
         popen = subprocess.Popen(
             [sys.executable, "-m", WORKER_MODULE, str(job_dir)],
