@@ -48,11 +48,13 @@ def test_fid_kid_separate_distributions_with_a_pluggable_extractor(tmp_path: Pat
     red_again = load_images(_images(tmp_path / "red2", 0, 12, 2), size=32)
     blue = load_images(_images(tmp_path / "blue", 2, 12, 3), size=32)
     assert red.shape == (12, 3, 32, 32) and float(red.max()) <= 1.0
-    same, different = (
+    same_scores, different_scores = (
         fid_kid(red, red_again, features, kid_subset=6),
         fid_kid(red, blue, features, kid_subset=6),
     )
+    same, different = same_scores.values, different_scores.values
     assert 0 <= same["fid"] < different["fid"] and same["kid"] < different["kid"]
+    assert same_scores.extractor == str(tmp_path / "vit")
     with pytest.raises(ValueError, match="at least 2 images"):
         fid_kid(red[:1], blue, features)
     with pytest.raises(FileNotFoundError, match="no images"):

@@ -12,6 +12,8 @@ from typing import Any, cast
 
 import torch
 
+from omnitune.evaluate.frechet import ExtractorScores, frechet_distance, kernel_distance, mean_cosine
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 
 
@@ -33,6 +35,7 @@ class VisionFeatures(torch.nn.Module):
         processor = AutoImageProcessor.from_pretrained(path)
         size = processor.size.get("height") or processor.size.get("shortest_edge") or 224
         model = AutoModel.from_pretrained(path)
+        model = getattr(model, "vision_model", model)  # a CLIP/SigLIP directory: its vision tower
         return cls(model, int(size), list(processor.image_mean), list(processor.image_std), name=path)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
@@ -48,29 +51,60 @@ class VisionFeatures(torch.nn.Module):
         return (pooled if pooled is not None else out.last_hidden_state.mean(1)).float()
 
 
-def load_images(folder: Path, size: int = 64) -> torch.Tensor:
-    """Every image in ``folder`` as a float tensor in [0, 1], (N, 3, size, size)."""
+def load_images(source: Path | list[Path], size: int = 64) -> torch.Tensor:
+    """Images (a folder's, or the files listed) as a float tensor in [0, 1], (N, 3, size, size)."""
     import numpy as np
     from PIL import Image
 
-    paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if isinstance(source, list):
+        paths = source
+    else:
+        paths = sorted(p for p in Path(source).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not paths:
-        raise FileNotFoundError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)})")
+        raise FileNotFoundError(f"{source}: no images ({', '.join(IMAGE_SUFFIXES)})")
     arrays = [
         np.asarray(Image.open(p).convert("RGB").resize((size, size)), dtype=np.float32) / 255 for p in paths
     ]
     return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2)
 
 
+def extractor_name(feature: torch.nn.Module | int) -> str:
+    """How a report names a feature extractor: its directory/id, or torchmetrics' InceptionV3 layer."""
+    if isinstance(feature, int):
+        return f"inception-v3-compat:{feature}"
+    return str(getattr(feature, "name", "") or type(feature).__name__)
+
+
+def image_features(images: torch.Tensor, feature: torch.nn.Module, batch_size: int = 16) -> torch.Tensor:
+    """Features (N, D) of images in [0, 1], in batches."""
+    with torch.no_grad():
+        return torch.cat([feature(images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
+
+
 def fid_kid(
     real: torch.Tensor, generated: torch.Tensor, feature: torch.nn.Module | int = 2048, kid_subset: int = 50
-) -> dict[str, float]:
+) -> ExtractorScores:
     """FID and KID (mean) between two image sets in [0, 1]; lower is better."""
+    if min(len(real), len(generated)) < 2:
+        raise ValueError("FID/KID need at least 2 images in each set")
+    if isinstance(feature, int):
+        return ExtractorScores(
+            _inception_fid_kid(real, generated, feature, kid_subset), extractor_name(feature)
+        )
+    real_f, generated_f = image_features(real, feature), image_features(generated, feature)
+    values = {
+        "fid": frechet_distance(real_f, generated_f),
+        "kid": kernel_distance(real_f, generated_f, kid_subset),
+    }
+    return ExtractorScores(values, extractor_name(feature))
+
+
+def _inception_fid_kid(
+    real: torch.Tensor, generated: torch.Tensor, feature: int, kid_subset: int
+) -> dict[str, float]:
     from torchmetrics.image.fid import FrechetInceptionDistance
     from torchmetrics.image.kid import KernelInceptionDistance
 
-    if min(len(real), len(generated)) < 2:
-        raise ValueError("FID/KID need at least 2 images in each set")
     subset = min(kid_subset, len(real), len(generated))
     try:
         fid = FrechetInceptionDistance(feature=feature, normalize=True)
@@ -84,3 +118,13 @@ def fid_kid(
         metric.update(generated, real=False)
     kid_mean, _ = kid.compute()
     return {"fid": float(fid.compute()), "kid": float(kid_mean)}
+
+
+def subject_similarity(
+    generated: torch.Tensor, instances: torch.Tensor, feature: torch.nn.Module
+) -> ExtractorScores:
+    """DreamBooth subject fidelity: mean cosine between generated and instance image features (1 = same)."""
+    if not len(generated) or not len(instances):
+        raise ValueError("subject similarity needs generated images and at least one instance image")
+    value = mean_cosine(image_features(generated, feature), image_features(instances, feature))
+    return ExtractorScores({"subject_similarity": value}, extractor_name(feature))
