@@ -13,13 +13,16 @@ from omnitune.store.records import ModelVersionRecord
 EVALUATIONS_DIR = "evaluations"
 
 
+def report_directory(version: ModelVersionRecord | None) -> Path:
+    """Where a version's reports (and their samples) go: beside it, else ``<home>/evaluations``."""
+    if version is not None:
+        return Path(version.artefact_path).parent / EVALUATIONS_DIR
+    return get_settings().home / EVALUATIONS_DIR
+
+
 def store_report(report: EvalReport, version: ModelVersionRecord | None) -> Path:
     """Write the report beside the version (or under ``<home>/evaluations``) and index it."""
-    if version is not None:
-        directory = Path(version.artefact_path).parent / EVALUATIONS_DIR
-    else:
-        directory = get_settings().home / EVALUATIONS_DIR
-    path = report.write(directory)
+    path = report.write(report_directory(version))
     metrics = {k: v for k, v in report.metrics.items()}
     registry.insert_evaluation(
         id=report.id, version_id=version.id if version else None, model_ref=report.model,
