@@ -148,3 +148,34 @@ def test_notifier_sends_each_job_event_once_on_every_chosen_channel(
     assert "job job1 (omnitune/tiny-llama · lora) finished: finished 3 steps" in receiver.bodies[-1]["text"]
     assert [m["Subject"].split("job1")[0] for m in smtp] == ["[omnitune] job "] * 5
     assert all(m["To"] == "ada@example.com" for m in smtp)
+
+
+def test_gate_results_notify_pass_or_fail_per_gate_on_every_channel(
+    receiver: Receiver, smtp: list[Any]
+) -> None:
+    from omnitune.evaluate.gates import check_gates
+
+    ada = users.add_user("ada", email="ada@example.com")
+    notifications.set_preferences(ada.id, Preferences(webhook_url=receiver.url))
+    gates = check_gates(["eval_loss < 3", "exact_match >= 0.5"], {"eval_loss": 2.5, "exact_match": 0.25}, {})
+    assert notifications.notify_gates(ada.id, "support:v1", "job1", gates) == []
+    assert notifications.notify_gates(ada.id, "support:v1", "job1", []) == []  # no gates: nothing to say
+
+    (note,) = list(iter_events(notifications.inbox_file(ada.id)))
+    assert note["kind"] == "gates_failed" and note["job_id"] == "job1"
+    assert [(g["gate"], g["passed"]) for g in note["gates"]] == [
+        ("eval_loss < 3", True),
+        ("exact_match >= 0.5", False),
+    ]
+    assert "support:v1 failed 1 of 2 quality gates: PASS eval_loss < 3" in note["text"]
+    assert (
+        receiver.bodies[0]["omnitune"]["gates"] == note["gates"] and "FAIL exact_match" in smtp[0]["Subject"]
+    )
+
+    notifications.set_preferences(ada.id, Preferences(events=[Kind.GATES_PASSED]))  # failures unwanted
+    notifications.notify_gates(ada.id, "support:v1", "job1", gates)
+    notifications.notify_gates(ada.id, "support:v1", "job1", gates[:1])
+    assert [n["kind"] for n in iter_events(notifications.inbox_file(ada.id))] == [
+        "gates_failed",
+        "gates_passed",
+    ]

@@ -1,4 +1,4 @@
-"""Notifications: job events become in-app messages, webhooks and emails, per each owner's preferences.
+"""Notifications: job events and quality-gate results become in-app messages, webhooks and emails.
 
 A `Notifier` (run by `omnitune serve`) reads every owned job's `events.jsonl` from where it last
 stopped (offsets kept in `<home>/notifications/offsets.json`), so each event notifies once.
@@ -16,7 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from omnitune.runtime.events import append_event, read_events
+from omnitune.evaluate.gates import GateResult
+from omnitune.runtime.events import append_event, now_iso, read_events
 from omnitune.runtime.jobdir import JobDir, write_atomic
 from omnitune.services import delivery
 from omnitune.settings import get_settings
@@ -36,6 +37,8 @@ class Kind(StrEnum):
     BUDGET_80 = "budget_80"
     BUDGET_95 = "budget_95"
     BUDGET_100 = "budget_100"
+    GATES_PASSED = "gates_passed"
+    GATES_FAILED = "gates_failed"
 
 
 class Preferences(BaseModel):
@@ -87,7 +90,7 @@ def inbox_file(user_id: str) -> Path:
 
 
 def message_for(kind: Kind, job: store_jobs.JobRecord, event: dict[str, Any]) -> str:
-    """One human line for a notification."""
+    """One human line for a job notification."""
     what = f"job {job.id} ({job.base_model} · {job.method})"
     reason = event.get("reason") or ""
     return {
@@ -101,12 +104,34 @@ def message_for(kind: Kind, job: store_jobs.JobRecord, event: dict[str, Any]) ->
 
 
 def notify(user_id: str, kind: Kind, job: store_jobs.JobRecord, event: dict[str, Any]) -> list[str]:
-    """Deliver one notification on every channel the user chose; returns the channels that failed."""
+    """Deliver one job notification on every channel the user chose; returns the channels that failed."""
+    details = {"kind": kind.value, "job_id": job.id, "state": event.get("state"), "ts": event.get("ts")}
+    return deliver(user_id, kind, message_for(kind, job, event), details)
+
+
+def notify_gates(user_id: str, model: str, job_id: str | None, gates: list[GateResult]) -> list[str]:
+    """Deliver an evaluation's quality-gate results (pass/fail per gate); returns the channels that failed."""
+    if not gates:
+        return []
+    failed = [g for g in gates if not g.passed]
+    kind = Kind.GATES_FAILED if failed else Kind.GATES_PASSED
+    verdict = f"failed {len(failed)} of {len(gates)}" if failed else f"passed all {len(gates)}"
+    lines = "; ".join(f"{'PASS' if g.passed else 'FAIL'} {g.gate} ({g.detail})" for g in gates)
+    details = {
+        "kind": kind.value,
+        "job_id": job_id,
+        "model": model,
+        "gates": [g.model_dump() for g in gates],
+        "ts": now_iso(),
+    }
+    return deliver(user_id, kind, f"{model} {verdict} quality gates: {lines}", details)
+
+
+def deliver(user_id: str, kind: Kind, text: str, details: dict[str, Any]) -> list[str]:
+    """Send ``text`` on the user's chosen channels if they want ``kind``; returns the channels that failed."""
     prefs = get_preferences(user_id)
     if kind not in prefs.events:
         return []
-    text = message_for(kind, job, event)
-    details = {"kind": kind.value, "job_id": job.id, "state": event.get("state"), "ts": event.get("ts")}
     failed = []
     if prefs.in_app:
         path = inbox_file(user_id)
@@ -124,7 +149,7 @@ def notify(user_id: str, kind: Kind, job: store_jobs.JobRecord, event: dict[str,
                     target, f"[omnitune] {text}", f"{text}\n\n{json.dumps(details, indent=2)}\n"
                 )
         except (delivery.DeliveryError, OSError) as exc:
-            log.warning("%s notification for %s failed: %s", channel, job.id, exc)
+            log.warning("%s notification %s failed: %s", channel, kind.value, exc)
             failed.append(channel)
     return failed
 

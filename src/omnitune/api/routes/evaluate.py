@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, BackgroundTasks
 from pydantic import BaseModel, ConfigDict, Field
 
 from omnitune.api.auth import CurrentUser
@@ -27,10 +27,13 @@ class EvaluateRequest(BaseModel):
 
 
 @router.post("/evaluate/{model_id}", response_model=EvalReport)
-def evaluate(model_id: str, user: CurrentUser, body: EvaluateRequest | None = None) -> EvalReport:
-    """Run the evaluation now and store the report with the version."""
+def evaluate(
+    model_id: str, user: CurrentUser, background: BackgroundTasks, body: EvaluateRequest | None = None
+) -> EvalReport:
+    """Run the evaluation now, store the report with the version, and notify you of its gate results."""
     from omnitune.services.evaluation import EvalRequest
     from omnitune.services.evaluation import evaluate as run_evaluation
+    from omnitune.services.notifications import notify_gates
 
     body = body or EvaluateRequest()  # type: ignore[call-arg]
     version = owned_version(user, model_id)
@@ -38,7 +41,9 @@ def evaluate(model_id: str, user: CurrentUser, body: EvaluateRequest | None = No
     against = _baseline(user, body.against)
     request = EvalRequest(model=version.id, data=data, against=against, gates=body.gates,
                           limit=body.limit, max_new_tokens=body.max_new_tokens)  # fmt: skip
-    return run_evaluation(request)[0]
+    report = run_evaluation(request)[0]
+    background.add_task(notify_gates, user.id, version.ref, version.job_id or None, report.gates)
+    return report
 
 
 def _baseline(user: UserRecord, ref: str | None) -> str | None:

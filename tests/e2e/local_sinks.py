@@ -1,0 +1,64 @@
+"""Real local notification endpoints for e2e tests: a webhook receiver and an aiosmtpd server."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email import message_from_bytes
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class WebhookReceiver:
+    """A local webhook endpoint on 127.0.0.1 that records every JSON body it is sent."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        bodies = self.bodies
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for(self, kind: str, timeout: float = 30.0) -> dict[str, Any]:
+        """The first body whose omnitune kind is ``kind`` (waits for it)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for body in self.bodies:
+                if body.get("omnitune", {}).get("kind") == kind:
+                    return body
+            time.sleep(0.1)
+        raise AssertionError(f"no {kind} webhook in {timeout}s; got {self.bodies}")
+
+
+@contextmanager
+def smtp_server(port: int) -> Iterator[list[Message]]:
+    """An aiosmtpd server on 127.0.0.1:``port``; yields the messages it receives."""
+    from aiosmtpd.controller import Controller
+
+    received: list[Message] = []
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            received.append(message_from_bytes(envelope.content))
+            return "250 OK"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield received
+    finally:
+        controller.stop()
