@@ -140,14 +140,14 @@ class LocalModelJudge:
         return self.model.reply(messages, max_new_tokens=self.max_new_tokens).text
 
 
-def judge_from_spec(spec: str) -> Judge:
+def judge_from_spec(spec: str, api_key: str | None = None) -> Judge:
     """Build a judge from ``openai:MODEL@URL``, ``anthropic:MODEL[@URL]`` or ``local:PATH``."""
     kind, _, rest = spec.partition(":")
     model, _, url = rest.partition("@")
     if kind == "openai" and model and url:
-        return OpenAICompatibleJudge(model, url)
+        return OpenAICompatibleJudge(model, url, api_key=api_key)
     if kind == "anthropic" and model:
-        return AnthropicJudge(model, url) if url else AnthropicJudge(model)
+        return AnthropicJudge(model, url or "https://api.anthropic.com", api_key=api_key)
     if kind == "local" and rest:
         return LocalModelJudge(rest)
     raise ValueError(f"judge {spec!r}: use openai:MODEL@BASE_URL, anthropic:MODEL[@BASE_URL] or local:PATH")
