@@ -58,3 +58,57 @@ def test_time_scales_with_gpu_throughput() -> None:
     on_h100 = train_hours(model, RecipeKey.LLM_SFT, fit, get_gpu("h100"), 1, 1000)
     on_a100 = train_hours(model, RecipeKey.LLM_SFT, fit, get_gpu("a100-80gb"), 1, 1000)
     assert 0 < on_h100 < on_a100
+
+
+def test_a_cpu_plan_counts_the_process_fp32_state_and_activations() -> None:
+    from omnitune.plan import memory as m
+
+    shape = dict(params_b=0.01, tokens_per_sample=128, batch_size=8, full=True, vocab=400, shape=(256, 10))
+    cpu = Workload(**shape, gradient_checkpointing=False, device="cpu")  # type: ignore[arg-type]
+    tokens = 128 * 8
+    activations = 22 * 256 * 4 * tokens * 10 + tokens * 400 * 4 * 3
+    expected = (
+        m.CPU_PROCESS_BASELINE_GB
+        + (0.01e9 * (4 + 4 + 8) + 400 * m.TOKENIZER_BYTES_PER_ENTRY + activations * m.CPU_ALLOCATOR_SLACK)
+        / m.GB
+    )
+    assert estimate_peak_memory(cpu) == round(expected, 2)
+    gpu = estimate_peak_memory(Workload(**shape, gradient_checkpointing=False))  # type: ignore[arg-type]
+    assert gpu >= m.CUDA_OVERHEAD_GB > estimate_peak_memory(cpu)
+    lora = Workload(**{**shape, "full": False}, gradient_checkpointing=False, device="cpu")  # type: ignore[arg-type]
+    assert estimate_peak_memory(lora) < estimate_peak_memory(cpu)
+
+
+def test_the_cpu_fit_uses_the_cpu_formula() -> None:
+    model = get_model("omnitune/tiny-llama")
+    hp = hyperparameters(RecipeKey.LLM_SFT, Preset.BALANCED, Method.LORA)
+    fit = fit_to_gpu(model, RecipeKey.LLM_SFT, Method.LORA, hp, get_gpu("cpu"), method_locked=False)
+    assert fit.fits and 0.3 < fit.peak_gb < 1.0  # a tiny model on a CPU: mostly the process itself
+
+
+def test_activation_floats_per_hidden_match_what_a_llama_block_saves() -> None:
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from omnitune.plan.memory import CPU_ACTIVATION_FLOATS_PER_HIDDEN
+
+    torch.set_num_threads(1)
+    hidden, layers, batch, seq, vocab = 64, 2, 2, 32, 50
+    config = LlamaConfig(
+        vocab_size=vocab, hidden_size=hidden, intermediate_size=192, num_hidden_layers=layers,
+        num_attention_heads=4, num_key_value_heads=2,
+    )  # fmt: skip
+    model = LlamaForCausalLM(config)
+    ids = torch.randint(0, vocab, (batch, seq))
+    storages: dict[int, int] = {}
+    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
+
+    def keep(t: torch.Tensor) -> torch.Tensor:
+        storages[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(keep, lambda t: t):
+        model(input_ids=ids, labels=ids, use_cache=False)
+    saved = sum(n for ptr, n in storages.items() if ptr not in params)
+    per_hidden = (saved - 3 * batch * seq * vocab * 4) / (4 * batch * seq * layers * hidden)
+    assert abs(per_hidden - CPU_ACTIVATION_FLOATS_PER_HIDDEN) / CPU_ACTIVATION_FLOATS_PER_HIDDEN < 0.15

@@ -1,4 +1,8 @@
-"""Peak training memory and compute from first principles: weights, grads, optimiser, activations."""
+"""Peak training memory and compute from first principles: weights, grads, optimiser, activations.
+
+GPU plans count device memory (bf16 compute, a CUDA context); CPU plans count the training process's
+resident memory (fp32 throughout, the interpreter and libraries, the tokenizer, allocator slack).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,17 @@ GB = 1024**3
 CUDA_OVERHEAD_GB = 1.0  # context, kernels, allocator slack
 FRAGMENTATION = 1.1
 LATENT_ACTIVATION_BYTES = 1.17 * GB  # per billion params per 4096 latent tokens (SDXL-calibrated)
+# RSS of a fresh `python -c "import torch; from transformers import LlamaForCausalLM"` (what a worker
+# holds before it loads a model): 381 MiB with torch 2.13 (CPU) and transformers 5.25, x86-64 Linux.
+CPU_PROCESS_BASELINE_GB = 0.372
+# glibc keeps freed activation blocks of earlier batch shapes: peak RSS over an epoch of
+# length-bucketed batches was 1.1-1.8x the first step's activations (benchmarks/memory.py shapes).
+CPU_ALLOCATOR_SLACK = 1.35
+TOKENIZER_BYTES_PER_ENTRY = 512  # fast tokenizer vocab + merges: 15 MB for a 30k vocab (MiniLM)
+# fp32 values one decoder layer keeps per token for backward, in units of hidden size: norms,
+# q/k/v, rotary, attention output (flash/sdpa: no s² term) ~10, SwiGLU's four ~3h-wide tensors ~12.
+# Counted with saved_tensors_hooks on Llama blocks (21-24.5 per hidden unit at f = 2.7-3.5 h).
+CPU_ACTIVATION_FLOATS_PER_HIDDEN = 22
 
 # (params_b upper bound, hidden size, layers) of typical decoder shapes, used for activations.
 _SHAPES = (
@@ -40,6 +55,7 @@ class Workload:
     aux_params_b: float = 0.0  # frozen text encoders / VAE held in bf16
     trainable_fraction: float | None = None  # e.g. ControlNet copies half the denoiser
     shape: tuple[int, int] | None = None  # (hidden, layers) when the config is known
+    device: str = "cuda"  # "cuda" | "cpu": a CPU run is fp32, without a CUDA context
 
 
 def shape_of(params_b: float) -> tuple[int, int]:
@@ -57,8 +73,15 @@ def trainable_params(w: Workload) -> float:
     return total * 0.0026 * (w.lora_r / 8)  # all-linear LoRA: ~0.5% of weights at r=16
 
 
+def on_cpu(w: Workload) -> bool:
+    """Whether the workload trains on a CPU (fp32, resident memory) rather than a GPU."""
+    return w.device.startswith("cpu")
+
+
 def weight_bytes(w: Workload) -> float:
     """Frozen + trainable weights as loaded (4-bit NF4 ~0.55 B/param incl. quant constants)."""
+    if on_cpu(w):
+        return (w.params_b + w.aux_params_b) * 1e9 * 4.0  # fp32, no master copy
     per_param = {"4bit": 0.55, "8bit": 1.1}.get(w.quantization or "", 2.0)
     if w.full:
         per_param = 2.0 + 4.0  # bf16 weights + fp32 master copy (mixed precision)
@@ -68,7 +91,7 @@ def weight_bytes(w: Workload) -> float:
 def optimizer_bytes(w: Workload) -> float:
     """Gradients and optimiser states of the trainable parameters."""
     states = 2.0 if "8bit" in w.optimizer else 8.0  # AdamW m and v
-    grads = 2.0 if w.full else 4.0
+    grads = 2.0 if w.full and not on_cpu(w) else 4.0
     adapter_weights = 0.0 if w.full else 4.0  # adapters kept in fp32
     return trainable_params(w) * (states + grads + adapter_weights)
 
@@ -78,20 +101,46 @@ def activation_bytes(w: Workload) -> float:
     tokens = w.tokens_per_sample * w.batch_size
     if w.kind in ("latent", "video"):
         scale = 0.3 if w.gradient_checkpointing else 1.0
+        scale *= 2.0 if on_cpu(w) else 1.0  # calibrated in bf16; a CPU keeps fp32
         return LATENT_ACTIVATION_BYTES * w.params_b * tokens / 4096 * scale
     hidden, layers = w.shape or shape_of(w.params_b)
+    if on_cpu(w):
+        return _cpu_sequence_activation_bytes(w, tokens, hidden, layers)
     per_layer = 34 * hidden * tokens  # bf16 activations of one layer
     kept = 2 * hidden * tokens * layers + per_layer if w.gradient_checkpointing else per_layer * layers
     logits = tokens * w.vocab * 4 * 2  # fp32 logits and their gradient
     return kept + logits
 
 
+def _cpu_sequence_activation_bytes(w: Workload, tokens: int, hidden: int, layers: int) -> float:
+    """fp32 activations of every layer and the loss over the vocab.
+
+    Every layer's: the LLM recipes switch gradient checkpointing on only on CUDA (on a CPU it costs
+    a third more time for memory a CPU host seldom lacks).
+    """
+    kept = CPU_ACTIVATION_FLOATS_PER_HIDDEN * hidden * 4 * tokens * layers
+    logits = tokens * w.vocab * 4 * 3  # fp32 logits, the log-softmax kept for backward, their gradient
+    return kept + logits
+
+
 def estimate_peak_memory(w: Workload) -> float:
-    """Peak device memory in GB for one training step."""
+    """Peak device memory in GB for one training step (a CPU plan: the process's peak RSS)."""
+    if on_cpu(w):
+        return _cpu_peak_rss(w)
     if w.kind == "merge":
         return w.params_b * 2.0 * 2 + CUDA_OVERHEAD_GB  # two models in bf16
     total = weight_bytes(w) + optimizer_bytes(w) + activation_bytes(w)
     return round(total / GB * FRAGMENTATION + CUDA_OVERHEAD_GB, 1)
+
+
+def _cpu_peak_rss(w: Workload) -> float:
+    """Process baseline + tokenizer + fp32 weights, grads, AdamW states + activations with slack."""
+    if w.kind == "merge":
+        return round(w.params_b * 4.0 * 2 * 1e9 / GB + CPU_PROCESS_BASELINE_GB, 2)  # two fp32 models
+    tokenizer = w.vocab * TOKENIZER_BYTES_PER_ENTRY if w.kind == "sequence" else 0.0
+    held = weight_bytes(w) + optimizer_bytes(w) + tokenizer
+    total = held + activation_bytes(w) * CPU_ALLOCATOR_SLACK
+    return round(total / GB + CPU_PROCESS_BASELINE_GB, 2)
 
 
 def train_flops(w: Workload, samples: float) -> float:

@@ -105,7 +105,7 @@ def workload(model: CatalogModel, recipe: RecipeKey, method: Method, hp: dict[st
     passes = spec.get("passes", 1)  # preference pairs and RL rollouts process several sequences
     return Workload(
         params_b=model.params_b,
-        tokens_per_sample=tokens_per_sample(recipe, hp) * passes,
+        tokens_per_sample=min(tokens_per_sample(recipe, hp), _config_positions(model)) * passes,
         batch_size=int(hp.get("batch_size", 1)),
         full=method in FULL_METHODS and not hp.get("use_lora"),
         quantization=hp.get("quantization"),
@@ -113,11 +113,26 @@ def workload(model: CatalogModel, recipe: RecipeKey, method: Method, hp: dict[st
         lora_r=int(hp.get("lora_r", 16)),
         gradient_checkpointing=bool(hp.get("gradient_checkpointing", False)),
         kind=spec["kind"],
-        vocab=int((model.from_config or {}).get("vocab_size", spec.get("vocab", 2))),
+        vocab=_vocab(model, spec, hp),
         aux_params_b=0.0 if hp.get("cache_text_embeddings") else model.aux_params_b,
         trainable_fraction=spec.get("trainable_fraction"),
         shape=_config_shape(model),
     )
+
+
+def _vocab(model: CatalogModel, spec: dict[str, Any], hp: dict[str, Any]) -> int:
+    """The output vocabulary; a from-config LLM gets the BPE tokenizer the recipe trains (2048)."""
+    cfg = model.from_config or {}
+    if "vocab_size" in cfg:
+        return int(cfg["vocab_size"])
+    if cfg and spec["kind"] == "sequence":
+        return int(hp.get("vocab_size", 2048))
+    return int(spec.get("vocab", 2))
+
+
+def _config_positions(model: CatalogModel) -> int:
+    """A from-config model's longest sequence (the recipe truncates to it); unbounded otherwise."""
+    return int((model.from_config or {}).get("max_position_embeddings", 1 << 30))
 
 
 def _config_shape(model: CatalogModel) -> tuple[int, int] | None:

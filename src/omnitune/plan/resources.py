@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from omnitune.catalog.entries import CatalogModel
@@ -28,8 +28,9 @@ class Fit:
     adjustments: list[str] = field(default_factory=list)
 
 
-def _peak(model: CatalogModel, recipe: RecipeKey, method: Method, hp: dict[str, Any]) -> float:
-    return estimate_peak_memory(workload(model, recipe, method, hp))
+def _peak(model: CatalogModel, recipe: RecipeKey, method: Method, hp: dict[str, Any], gpu: GpuType) -> float:
+    device = "cpu" if gpu.id == "cpu" else "cuda"
+    return estimate_peak_memory(replace(workload(model, recipe, method, hp), device=device))
 
 
 def fit_to_gpu(
@@ -52,14 +53,14 @@ def fit_to_gpu(
             hp["precision"] = "fp32"
             notes.append("precision fp32: training on the CPU")
     for step in steps:
-        peak = _peak(model, recipe, method, hp)
+        peak = _peak(model, recipe, method, hp, gpu)
         if peak <= limit:
             return Fit(method, hp, peak, True, notes)
         change = step(model, recipe, method, hp, method_locked)
         if change:
             method, hp, reason = change
             notes.append(f"{reason} (estimated {peak:g} GB > {limit:.0f} GB usable)")
-    peak = _peak(model, recipe, method, hp)
+    peak = _peak(model, recipe, method, hp, gpu)
     return Fit(method, hp, peak, peak <= limit, notes)
 
 
