@@ -20,13 +20,22 @@ def eval_command(
     rubric: str | None = typer.Option(None, help="What the judge should reward."),
     limit: int | None = typer.Option(None, help="Evaluate on at most this many examples."),
     max_new_tokens: int = typer.Option(32, help="Reply length for generation metrics."),
+    clip: str | None = typer.Option(
+        None, help="Media: CLIP directory for clip_score (else OMNITUNE_CLIP_MODEL)."
+    ),
+    features: str | None = typer.Option(
+        None, help="Media: vision backbone directory for FID/KID (default: --clip)."
+    ),
+    num_images: int = typer.Option(2, help="Image generation: images per prompt."),
+    steps: int | None = typer.Option(None, help="Image generation: denoising steps (default: the plan's)."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Evaluate a model; exit code 2 when a quality gate fails."""
     from omnitune.services.evaluation import EvalRequest, evaluate
 
     request = EvalRequest(model=model, data=data, against=against, gates=list(gate), judge=judge,
-                          rubric=rubric, limit=limit, max_new_tokens=max_new_tokens)  # fmt: skip
+                          rubric=rubric, limit=limit, max_new_tokens=max_new_tokens, clip=clip,
+                          features=features, num_images=num_images, steps=steps)  # fmt: skip
     report, path = evaluate(request)
     if as_json:
         out = {**report.to_json_dict(), "report_path": str(path) if path else None}

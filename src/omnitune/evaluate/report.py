@@ -36,6 +36,9 @@ class EvalReport(BaseModel):
     gates: list[GateResult] = Field(default_factory=list)
     judge: str | None = None
     samples: list[Sample] = Field(default_factory=list)
+    samples_dir: str | None = None  # generated media: sample predictions are files relative to it
+    extractors: dict[str, str] = Field(default_factory=dict)  # metric -> the feature extractor it used
+    skipped: dict[str, str] = Field(default_factory=dict)  # metric -> why it was not measured
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -70,6 +73,12 @@ class EvalReport(BaseModel):
                     f"   baseline {before:10.4f}   delta {value - before:+.4f} {'better' if better else ''}"
                 )
             lines.append(line.rstrip())
+        for key, extractor in self.extractors.items():
+            lines.append(f"  {key} measured with {extractor}")
+        for key, reason in self.skipped.items():
+            lines.append(f"  {key} skipped: {reason}")
+        if self.samples_dir:
+            lines.append(f"samples: {self.samples_dir}")
         for gate in self.gates:
             lines.append(f"  gate [{'PASS' if gate.passed else 'FAIL'}] {gate.gate}: {gate.detail}")
         if self.passed is not None:

@@ -7,7 +7,18 @@ import string
 from collections.abc import Sequence
 
 HIGHER_IS_BETTER = {"exact_match", "accuracy", "bleu", "chrf", "rouge1", "rouge2", "rougeL", "judge_score"}
-LOWER_IS_BETTER = {"loss", "perplexity", "latency_s"}
+LOWER_IS_BETTER = {
+    "loss",
+    "perplexity",
+    "latency_s",
+    "wer",
+    "cer",
+    "fid",
+    "kid",
+    "fad",
+    "frame_fid",
+    "frame_kid",
+}
 
 
 def normalise_answer(text: str) -> str:

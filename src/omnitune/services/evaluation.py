@@ -7,6 +7,7 @@ from pathlib import Path
 
 from omnitune.evaluate.examples import load_examples
 from omnitune.evaluate.gates import gates_from_plan
+from omnitune.evaluate.media import is_media
 from omnitune.evaluate.report import EvalReport
 from omnitune.registry.references import ResolvedModel, resolve_baseline, resolve_model
 from omnitune.store import plans
@@ -25,6 +26,10 @@ class EvalRequest:
     limit: int | None = None
     max_new_tokens: int = 32
     store: bool = True
+    clip: str | None = None  # media: CLIP directory for clip_score (else OMNITUNE_CLIP_MODEL)
+    features: str | None = None  # media: vision backbone directory for FID/KID and subject similarity
+    num_images: int = 2  # image generation: images per prompt
+    steps: int | None = None  # image generation: denoising steps (default: the plan's sample steps)
 
 
 def evaluate(request: EvalRequest) -> tuple[EvalReport, Path | None]:
@@ -36,6 +41,8 @@ def evaluate(request: EvalRequest) -> tuple[EvalReport, Path | None]:
 
     target = resolve_model(request.model)
     data = request.data or _default_data(target)
+    if is_media(target):
+        return _evaluate_media(request, target, data)
     examples = load_examples(data, request.limit)
     baseline = resolve_baseline(request.against, target) if request.against else None
     options = EvalOptions(
@@ -47,6 +54,27 @@ def evaluate(request: EvalRequest) -> tuple[EvalReport, Path | None]:
     model = LanguageModel.load(target.label, target.path)
     base = LanguageModel.load(baseline.label, baseline.path) if baseline else None
     report = evaluate_llm(model, examples, baseline=base, options=options, data_label=str(data))
+    path = store_report(report, target.version) if request.store else None
+    return report, path
+
+
+def _evaluate_media(
+    request: EvalRequest, target: ResolvedModel, data: Path
+) -> tuple[EvalReport, Path | None]:
+    """An image-generation or speech-recognition version: samples saved beside the stored report."""
+    from omnitune.evaluate.clip_score import clip_path
+    from omnitune.evaluate.media import MediaEvalOptions, evaluate_media
+    from omnitune.registry.evaluations import report_directory, store_report
+
+    report_id = EvalReport(model=target.label).id
+    options = MediaEvalOptions(
+        data=data, samples_dir=report_directory(target.version) / f"{report_id}-samples",
+        against=request.against, clip=clip_path(request.clip), features=request.features,
+        num_images=request.num_images, steps=request.steps, limit=request.limit,
+        max_new_tokens=request.max_new_tokens, gates=[*request.gates, *_plan_gates(target)],
+    )  # fmt: skip
+    report = evaluate_media(target, options)
+    report.id = report_id
     path = store_report(report, target.version) if request.store else None
     return report, path
 
