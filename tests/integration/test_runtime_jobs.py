@@ -209,21 +209,22 @@ def test_cancel_stops_the_worker_gracefully_or_by_force(data: Path) -> None:
 
 
 def test_budget_alerts_once_freezes_and_resumes_with_a_higher_budget(data: Path) -> None:
-    # $1 per device-second: an $8 budget runs out within seconds.
+    # $1 per device-second: a $5 budget runs out well before 30 steps of 0.4 s (12 s), however fast the
+    # worker starts.
     job = jobs.submit(
-        linear_plan(budget_usd=8.0),
+        linear_plan(budget_usd=5.0),
         data_dir=data,
         max_steps=30,
         hourly_rate_usd=3600.0,
-        extra={"sleep_s": 0.2},
+        extra={"sleep_s": 0.4},
     )
     frozen = jobs.run_foreground(job.id)
 
     assert frozen.state is JobState.BUDGET_FROZEN and frozen.step < 30
-    assert frozen.cost_usd >= 8.0
+    assert frozen.cost_usd >= 5.0
     alerts = events_of(job, "budget_alert")
     assert [a["percent"] for a in alerts] == [80, 95]
-    assert all(a["budget_usd"] == 8.0 for a in alerts)
+    assert all(a["budget_usd"] == 5.0 for a in alerts)
     ckpt = latest_checkpoint(JobDir(Path(job.job_dir)).checkpoints_dir)
     assert ckpt is not None and ckpt.name == f"step-{frozen.step:08d}"
     with pytest.raises(jobs.JobStateError, match="--budget"):
