@@ -1,4 +1,4 @@
-"""Real local notification endpoints for e2e tests: a webhook receiver and an aiosmtpd server."""
+"""Real local endpoints for e2e tests: a webhook receiver, an aiosmtpd server, a scripted generator."""
 
 from __future__ import annotations
 
@@ -62,3 +62,52 @@ def smtp_server(port: int) -> Iterator[list[Message]]:
         yield received
     finally:
         controller.stop()
+
+
+def generator_reply(call: int) -> str:
+    """Call ``call``'s scripted reply: 4 valid chat records, a duplicate, a non-JSON line, a wrong layout."""
+
+    def record(i: int) -> str:
+        turns = [
+            {"role": "user", "content": f"How do I reset password {call}-{i}?"},
+            {"role": "assistant", "content": f"Open settings, choose reset, code {call}-{i}."},
+        ]
+        return json.dumps({"messages": turns})
+
+    lines = [
+        record(0),
+        record(1),
+        record(0),
+        "Sure! Here are records:",
+        record(2),
+        '{"text": "x"}',
+        record(3),
+    ]
+    return "\n".join(lines)
+
+
+class ScriptedGenerator:
+    """A deterministic OpenAI-compatible `/v1/chat/completions` on 127.0.0.1 answering `generator_reply`."""
+
+    def __init__(self) -> None:
+        self.authorizations: list[str | None] = []
+        seen = self.authorizations
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                seen.append(self.headers.get("Authorization"))
+                message = {"role": "assistant", "content": generator_reply(len(seen) - 1)}
+                body = json.dumps({"choices": [{"index": 0, "message": message}]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()

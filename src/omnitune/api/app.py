@@ -35,6 +35,7 @@ def create_app(run_supervisor: bool = False, supervisor_poll_s: float = 0.5) -> 
         plans,
         statistics,
         streams,
+        synthetic_data,
         system,
         test_sessions,
         vault,
@@ -53,6 +54,7 @@ def create_app(run_supervisor: bool = False, supervisor_poll_s: float = 0.5) -> 
         test_sessions,
         evaluate,
         deploy,
+        synthetic_data,
     )
     for module in modules:
         app.include_router(module.router)

@@ -6,9 +6,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from omnitune.plan.schema import TrainingPlan
+from omnitune.services.synthetic_data import SyntheticFormat
 from omnitune.store.records import JobRecord, ModelVersionRecord
 from omnitune.types import Method, Preset
 
@@ -170,3 +171,24 @@ class CredentialsResponse(BaseModel):
 
     credentials: list[CredentialInfo]
     known: list[str] = Field(default_factory=list, description="Every name the vault accepts.")
+
+
+class SyntheticDataRequest(_Body):
+    """What to generate: a description and/or seed examples, how many records, in which layout, by whom."""
+
+    description: str = Field("", max_length=4000, description="What the records should teach.")
+    examples: list[dict[str, Any]] = Field(default_factory=list, max_length=50, description="Seed records.")
+    count: int = Field(20, ge=1, le=500, description="Valid, distinct records wanted.")
+    format: SyntheticFormat = Field(
+        SyntheticFormat.CHAT, description="chat (messages) or qa (prompt/completion)."
+    )
+    generator: str = Field(
+        ..., min_length=3, max_length=500, description="openai:MODEL@BASE_URL or anthropic:MODEL."
+    )
+    name: str = Field("synthetic", pattern=r"^[A-Za-z0-9._-]{1,64}$", description="The dataset file's name.")
+
+    @model_validator(mode="after")
+    def _something_to_go_on(self) -> SyntheticDataRequest:
+        if not self.description.strip() and not self.examples:
+            raise ValueError("give a description or at least one seed example")
+        return self

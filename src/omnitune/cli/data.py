@@ -1,4 +1,5 @@
-"""`omnitune data inspect|prepare`: say what a dataset holds and what is wrong; write the prepared form."""
+"""`omnitune data inspect|prepare|synthesize`: what a dataset holds and what is wrong; prepared and
+synthetic data."""
 
 from __future__ import annotations
 
@@ -108,6 +109,48 @@ def prepare_command(
         typer.echo(manifest.model_dump_json(indent=2))
     else:
         render_manifest(console, manifest, out)
+
+
+@data_app.command("synthesize")
+def synthesize_command(
+    generator: str = typer.Option(..., help="openai:MODEL@BASE_URL, anthropic:MODEL[@URL] or local:PATH."),
+    out: Path = typer.Option(..., "--out", help="JSONL file to write the records to."),
+    description: str = typer.Option("", help="What the records should teach."),
+    examples: Path | None = typer.Option(None, help="JSONL of seed records in the same layout."),
+    count: int = typer.Option(20, min=1, max=5000, help="Valid, distinct records wanted."),
+    fmt: str = typer.Option("chat", "--format", help="chat (messages) or qa (prompt/completion)."),
+) -> None:
+    """Have a generator model write training records; invalid and duplicate ones are dropped and counted."""
+    from omnitune import data
+    from omnitune.data.render import render_failure, render_report
+    from omnitune.services import synthetic_data as synthetic
+
+    try:
+        seeds = [json.loads(x) for x in examples.read_text().splitlines() if x.strip()] if examples else []
+        if not description.strip() and not seeds:
+            raise ValueError("give --description or --examples (a JSONL of seed records)")
+        client = synthetic.generator_from_spec(generator)
+        outcome = synthetic.generate_records(
+            client, description, count, synthetic.SyntheticFormat(fmt), seeds
+        )
+    except (DataError, ValueError, OSError) as err:
+        render_failure(console, err)
+        raise typer.Exit(1) from None
+    console.print(
+        f"{outcome.generated} generated in {outcome.calls} call(s): {outcome.invalid} invalid, "
+        f"{outcome.duplicates} duplicates, {len(outcome.records)} kept"
+    )
+    for problem in outcome.problems[:5]:
+        console.print(f"  [yellow]dropped[/yellow] {problem}", soft_wrap=True)
+    if not outcome.records:
+        console.print(
+            "[red]no valid record[/red]: try a stronger generator, seed --examples or a clearer description"
+        )
+        raise typer.Exit(1)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(synthetic.to_jsonl(outcome.records), encoding="utf-8")
+    console.print(f"wrote {out}")
+    render_report(console, data.inspect(out))
 
 
 def _plan_options(path: Path) -> dict[str, Any]:
