@@ -1,11 +1,14 @@
-"""Text-to-video LoRA on a diffusers video transformer (Wan 2.1, LTX-Video, CogVideoX), cached latents.
+"""Text-to-video and image-to-video LoRA on a diffusers video transformer (Wan 2.1, LTX-Video, CogVideoX,
+HunyuanVideo), cached latents.
 
 Run: `omnitune train --plan plan.json --data prepared/` with `models[0].recipe: video_lora`.
 Data: family `video`, records {"video": frames folder or file, "text": caption, ...}. Each clip is
 read as ``num_frames`` frames at ``height`` x ``width``, encoded once with the model's own VAE
 (latent caching; frozen) and its caption once with the text encoder; only LoRA layers on the
 transformer's attention train, with the model's own objective (``objectives.py``: rectified flow
-for Wan and LTX-Video, v-prediction for CogVideoX).
+for Wan and LTX-Video, v-prediction for CogVideoX). An image-to-video pipeline conditions on each
+clip's first frame as its own pipeline does (``image_conditioning.py``) and samples from the first
+training clip's first frame.
 The optimisation loop is the image recipes' shared one (diffusers ships no training loop).
 Outputs diffusers-format `pytorch_lora_weights.safetensors` (``pipe.load_lora_weights``) and
 a sample `sample.mp4` (PyAV) generated after training.
@@ -106,7 +109,8 @@ class VideoLoraRecipe:
             return RecipeResult(outcome.status, outcome.step)
         after = objective.fixed_loss(video.transformer, *held_set, seed=ctx.seed)
         video.save_lora(ctx.output_dir)
-        sample = self._sample(ctx, video, hp, str(hp["sample_prompt"] or train[0]["text"]))
+        image = cache.first_frame(train[0]) if video.objective.image_conditioned else None
+        sample = self._sample(ctx, video, hp, str(hp["sample_prompt"] or train[0]["text"]), image)
         if video.from_config:  # keep the random-weight base so the LoRA reloads offline
             video.save_base(ctx.output_dir / BASE_DIR)
         metrics = {
@@ -119,6 +123,7 @@ class VideoLoraRecipe:
         ctx.events.emit("sample", path=str(sample), kind="video")
         return RecipeResult("completed", outcome.step, ctx.output_dir, metrics)
 
-    def _sample(self, ctx: RecipeContext, video: Any, hp: dict[str, Any], prompt: str) -> Any:
-        frames = video.generate(prompt, int(hp["sample_steps"]), float(hp["sample_guidance"]), ctx.seed)
+    def _sample(self, ctx: RecipeContext, video: Any, hp: dict[str, Any], prompt: str, image: Any) -> Any:
+        steps, guidance = int(hp["sample_steps"]), float(hp["sample_guidance"])
+        frames = video.generate(prompt, steps, guidance, ctx.seed, image=image)
         return write_mp4(frames, ctx.output_dir / "sample.mp4", int(hp["fps"]))

@@ -18,7 +18,7 @@ import torch
 
 from omnitune.recipes.image.objectives import sample_flow_sigmas
 
-Captions = tuple[torch.Tensor, ...]  # what the transformer takes per caption (embeddings [, mask])
+Captions = tuple[torch.Tensor, ...]  # per-clip transformer inputs: caption embeddings [, mask] [, image]
 FIXED_LEVELS = (0.25, 0.5, 0.75)  # fractions of the noise schedule where fixed_loss is measured
 
 
@@ -29,6 +29,8 @@ def _seeded_noise(latents: torch.Tensor, seed: int) -> torch.Tensor:
 
 class WanFlowMatching:
     """Rectified flow: x_t = (1 - sigma) x0 + sigma noise; the transformer predicts noise - x0."""
+
+    image_conditioned = False  # image-to-video objectives (image_conditioning.py) take a first frame
 
     def __init__(self, pipe: Any, hp: dict[str, Any]) -> None:
         from diffusers import FlowMatchEulerDiscreteScheduler
@@ -50,6 +52,10 @@ class WanFlowMatching:
     def call_kwargs(self) -> dict[str, Any]:
         """Extra arguments the pipeline's ``__call__`` needs to sample as it was trained."""
         return {}
+
+    def conditions(self, pixels: torch.Tensor, seed: int) -> Captions:
+        """Per-clip inputs besides the caption (none for text-to-video), cached with the latents."""
+        return ()
 
     def captions(self, texts: list[str], device: Any, dtype: Any) -> Captions:
         """Caption embeddings, computed once before training."""
@@ -235,19 +241,25 @@ class CogVideoXVPrediction(WanFlowMatching):
         timesteps: torch.Tensor,
     ) -> torch.Tensor:
         noisy = self.scheduler.add_noise(latents, noise, timesteps)
+        output = self._forward(transformer, noisy, timesteps, captions)
+        clean = self.scheduler.get_velocity(output.float(), noisy.float(), timesteps)  # v -> predicted x0
+        weights = 1.0 / (1.0 - self.scheduler.alphas_cumprod.to(latents.device)[timesteps])
+        error = (clean - latents.float()) ** 2
+        return weights * error.mean(dim=tuple(range(1, latents.ndim)))
+
+    def _forward(
+        self, transformer: Any, noisy: torch.Tensor, timesteps: torch.Tensor, captions: Captions, **extra: Any
+    ) -> torch.Tensor:
         rotary = None
         if transformer.config.use_rotary_positional_embeddings:
             rotary = self.pipe._prepare_rotary_positional_embeddings(
-                int(self.hp["height"]), int(self.hp["width"]), latents.shape[1], latents.device
+                int(self.hp["height"]), int(self.hp["width"]), noisy.shape[1], noisy.device
             )
-        output = transformer(
+        return transformer(
             hidden_states=noisy.to(transformer.dtype),
             encoder_hidden_states=captions[0],
             timestep=timesteps,
             image_rotary_emb=rotary,
             return_dict=False,
+            **extra,
         )[0]
-        clean = self.scheduler.get_velocity(output.float(), noisy.float(), timesteps)  # v -> predicted x0
-        weights = 1.0 / (1.0 - self.scheduler.alphas_cumprod.to(latents.device)[timesteps])
-        error = (clean - latents.float()) ** 2
-        return weights * error.mean(dim=tuple(range(1, latents.ndim)))

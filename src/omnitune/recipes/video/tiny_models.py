@@ -9,7 +9,10 @@ from omnitune.recipes.media_training import config_values, label_maps
 
 
 def tiny_video_pipeline(from_config: dict[str, Any]) -> Any:
-    """A tiny text-to-video pipeline: ``family`` cogvideox, hunyuan or ltx, else Wan 2.1."""
+    """A tiny text-to-video pipeline: ``family`` cogvideox, hunyuan or ltx, else Wan 2.1; with
+    ``image_to_video: true``, that family's image-to-video pipeline."""
+    from omnitune.recipes.video.tiny_image_to_video import tiny_image_to_video_pipeline
+
     family = from_config.get("family", "wan")
     builders = {
         "cogvideox": tiny_cogvideox_pipeline,
@@ -19,7 +22,10 @@ def tiny_video_pipeline(from_config: dict[str, Any]) -> Any:
     }
     if family not in builders:
         raise ValueError(f"from_config.family {family!r}: use one of {sorted(builders)}")
-    return builders[family](from_config)
+    pipe = builders[family](from_config)
+    if from_config.get("image_to_video"):
+        return tiny_image_to_video_pipeline(family, pipe, from_config)
+    return pipe
 
 
 def tiny_hunyuan_pipeline(overrides: dict[str, Any]) -> Any:
