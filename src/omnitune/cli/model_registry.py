@@ -189,9 +189,11 @@ def export_command(
         typer.echo(result.model_dump_json(indent=2))
         return
     eq = result.equivalence
-    console.print(f"exported {result.source} as {format} to {out} ({len(result.files)} files, sha256 "
-                  f"{result.sha256[:12]}); equivalence: max logit diff {eq.max_logit_diff:.2e} <= "
-                  f"{eq.tolerance:g}, next-token agreement {eq.top1_agreement:.0%}")
+    console.print(
+        f"exported {result.source} as {format} to {out} ({len(result.files)} files, sha256 "
+        f"{result.sha256[:12]}); equivalence: max logit diff {eq.max_logit_diff:.2e} <= "
+        f"{eq.tolerance:g}, next-token agreement {eq.top1_agreement:.0%}"
+    )
 
 
 @friendly_errors
@@ -199,12 +201,17 @@ def serve_command(
     ref: str = typer.Argument(..., help="A version (NAME@production, NAME:vN, id) or a model directory."),
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8001, min=1, max=65535, help="TCP port."),
+    engine: str = typer.Option(
+        "auto", help="Language models: auto (vLLM if installed and CUDA is present), transformers or vllm."
+    ),
 ) -> None:
-    """Serve a model over an OpenAI-compatible API (/v1/chat/completions, /v1/completions, /v1/embeddings)."""
+    """Serve a model over an OpenAI-compatible API: chat/completions/embeddings for language models,
+    /v1/images/generations for text-to-image versions, /v1/audio/speech (and /v1/audio/generations for
+    music) for speech and music versions."""
     from omnitune.serving.runner import serve
 
     typer.echo(f"serving {ref} on http://{host}:{port}/v1 (OpenAI-compatible)", err=True)
-    serve(ref, host, port)
+    serve(ref, host, port, engine)
 
 
 @friendly_errors
@@ -221,8 +228,9 @@ def push_command(
     """Export (with the equivalence check) and push a model version to the Hugging Face Hub."""
     from omnitune.registry.hub import push_to_hub
 
-    pushed = push_to_hub(ref, repo_id, fmt=format, endpoint=endpoint, token=token, user_id=user,
-                         private=not public)
+    pushed = push_to_hub(
+        ref, repo_id, fmt=format, endpoint=endpoint, token=token, user_id=user, private=not public
+    )
     if as_json:
         typer.echo(pushed.model_dump_json(indent=2))
         return

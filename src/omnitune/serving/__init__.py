@@ -1,1 +1,2 @@
-"""`omnitune models serve ID`: an OpenAI-compatible HTTP endpoint backed by transformers."""
+"""`omnitune models serve ID`: OpenAI-compatible HTTP endpoints for language, image, speech and music
+versions (transformers/diffusers, or vLLM for language models)."""

@@ -1,4 +1,6 @@
-"""The FastAPI app: /v1/models, /v1/chat/completions (with SSE streaming), /v1/completions, /v1/embeddings."""
+"""The FastAPI app: /v1/models, /v1/chat/completions (with SSE streaming), /v1/completions, /v1/embeddings
+for language models; media models add their routes (media_routes.py). An endpoint the served model does
+not answer is a 400 naming the endpoints it does."""
 
 from __future__ import annotations
 
@@ -8,23 +10,66 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from fastapi import FastAPI
-from fastapi.responses import StreamingResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from omnitune.serving.engine import ServedModel
+from omnitune.serving.loading import DESCRIPTIONS, ENDPOINTS
+from omnitune.serving.media import MediaRequestError
 from omnitune.serving.schemas import ChatRequest, CompletionRequest, EmbeddingRequest, Sampling
 
 UsageHook = Callable[[int, int], None]  # (prompt_tokens, completion_tokens) per request
 
 
-def create_app(served: ServedModel, on_usage: UsageHook | None = None) -> FastAPI:
-    """An OpenAI-compatible app serving one model."""
+class WrongEndpointError(Exception):
+    """A request to an endpoint the served model's kind does not answer."""
+
+
+def openai_error(message: str, status: int = 400) -> JSONResponse:
+    """An error body in OpenAI's shape, so clients show the message."""
+    body = {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": None}}
+    return JSONResponse(body, status_code=status)
+
+
+def create_app(served: Any, on_usage: UsageHook | None = None) -> FastAPI:
+    """An OpenAI-compatible app serving one model (a ServedModel, or an image/speech/music model)."""
+    from omnitune.serving.media_routes import add_media_routes
+
     app = FastAPI(title=f"omnitune: {served.name}", docs_url="/docs")
     count = on_usage or (lambda prompt, completion: None)
+    kind = getattr(served, "kind", "language")
+
+    async def refuse(request: Request, exc: Exception) -> JSONResponse:
+        return openai_error(str(exc))
+
+    app.add_exception_handler(WrongEndpointError, refuse)
+    app.add_exception_handler(MediaRequestError, refuse)
+    add_language_routes(app, served, kind, count)
+    add_media_routes(app, served, kind, count)
+    return app
+
+
+def served_endpoints(served: Any, kind: str) -> tuple[str, ...]:
+    """The endpoints ``served`` answers: its own ``endpoints`` (the vLLM engine), else its kind's."""
+    return tuple(getattr(served, "endpoints", ENDPOINTS[kind]))
+
+
+def require(served: Any, kind: str, endpoint: str) -> None:
+    """Raise WrongEndpointError unless ``served`` answers ``endpoint`` (e.g. ``POST /v1/embeddings``)."""
+    endpoints = served_endpoints(served, kind)
+    if endpoint not in endpoints:
+        what = getattr(served, "description", DESCRIPTIONS[kind])
+        raise WrongEndpointError(f"{endpoint}: {served.name} is {what}; it serves {', '.join(endpoints)}")
+
+
+def add_language_routes(app: FastAPI, served: ServedModel, kind: str, count: UsageHook) -> None:
+    """/health, /v1/models and the language endpoints (answering 400 on a media model)."""
 
     @app.get("/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok", "model": served.name}
+    def health() -> dict[str, Any]:
+        endpoints = list(served_endpoints(served, kind))
+        engine = getattr(served, "engine", "transformers")
+        return {"status": "ok", "model": served.name, "kind": kind, "engine": engine, "endpoints": endpoints}
 
     @app.get("/v1/models")
     def models() -> dict[str, Any]:
@@ -32,6 +77,7 @@ def create_app(served: ServedModel, on_usage: UsageHook | None = None) -> FastAP
 
     @app.post("/v1/chat/completions", response_model=None)
     def chat(body: ChatRequest) -> dict[str, Any] | StreamingResponse:
+        require(served, kind, "POST /v1/chat/completions")
         ids = served.chat_ids([m.model_dump() for m in body.messages])
         if body.stream:
             return _sse(_chat_chunks(served, ids, body, count))
@@ -46,6 +92,7 @@ def create_app(served: ServedModel, on_usage: UsageHook | None = None) -> FastAP
 
     @app.post("/v1/completions", response_model=None)
     def completions(body: CompletionRequest) -> dict[str, Any] | StreamingResponse:
+        require(served, kind, "POST /v1/completions")
         prompts = [body.prompt] if isinstance(body.prompt, str) else body.prompt
         if body.stream:
             return _sse(_text_chunks(served, served.text_ids(prompts[0]), body, count))
@@ -59,14 +106,13 @@ def create_app(served: ServedModel, on_usage: UsageHook | None = None) -> FastAP
 
     @app.post("/v1/embeddings")
     def embeddings(body: EmbeddingRequest) -> dict[str, Any]:
+        require(served, kind, "POST /v1/embeddings")
         texts = [body.input] if isinstance(body.input, str) else body.input
         vectors, tokens = served.embed(texts)
         count(tokens, 0)
         data = [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)]
         usage = {"prompt_tokens": tokens, "total_tokens": tokens}
         return {"object": "list", "model": served.name, "data": data, "usage": usage}
-
-    return app
 
 
 def _envelope(

@@ -27,6 +27,8 @@ class Generation:
 class ServedModel:
     """A causal LM and tokenizer served under ``name``."""
 
+    kind, engine = "language", "transformers"
+
     def __init__(self, name: str, model: Any, tokenizer: Any, default_max_tokens: int = 128) -> None:
         self.name, self.model, self.tokenizer = name, model.eval(), tokenizer
         self.default_max_tokens = default_max_tokens

@@ -1,4 +1,5 @@
-"""Serve a registered version: verify its checksum, load it, count usage per request, run uvicorn."""
+"""Serve a registered version: verify its checksum, load it (language or media), count usage per request,
+run uvicorn."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from typing import Any
 from omnitune.registry.references import resolve_model
 
 
-def build_app(ref: str) -> Any:
+def build_app(ref: str, engine: str = "auto") -> Any:
     """The app for ``ref`` (a version is checksum-verified first and its usage is recorded)."""
     from omnitune.registry.versions import audit, verify
     from omnitune.serving.app import create_app
-    from omnitune.serving.engine import ServedModel
+    from omnitune.serving.loading import load_served
     from omnitune.store import registry
     from omnitune.store.tables import utcnow
 
@@ -20,7 +21,7 @@ def build_app(ref: str) -> Any:
     if version is not None:
         verify(version.id)
         audit("serve", version.ref)
-    served = ServedModel.load(resolved.label, resolved.path)
+    served = load_served(resolved, engine)
 
     def on_usage(prompt_tokens: int, completion_tokens: int) -> None:
         if version is not None:
@@ -29,8 +30,8 @@ def build_app(ref: str) -> Any:
     return create_app(served, on_usage)
 
 
-def serve(ref: str, host: str = "127.0.0.1", port: int = 8001) -> None:
+def serve(ref: str, host: str = "127.0.0.1", port: int = 8001, engine: str = "auto") -> None:
     """Run the endpoint until interrupted."""
     import uvicorn
 
-    uvicorn.run(build_app(ref), host=host, port=port, log_level="warning")
+    uvicorn.run(build_app(ref, engine), host=host, port=port, log_level="warning")

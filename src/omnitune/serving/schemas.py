@@ -54,3 +54,37 @@ class EmbeddingRequest(_Body):
 
     model: str = ""
     input: str | list[str]
+
+
+class ImageRequest(_Body):
+    """POST /v1/images/generations (OpenAI's shape; ``steps``/``guidance_scale`` are omnitune's)."""
+
+    model: str = ""
+    prompt: str = Field(..., min_length=1)
+    n: int = Field(1, ge=1, le=10)
+    size: str | None = Field(None, pattern=r"^\d+x\d+$", description="WIDTHxHEIGHT; default native")
+    response_format: str = "b64_json"
+    seed: int | None = None
+    steps: int | None = Field(None, ge=1, le=200)
+    guidance_scale: float | None = Field(None, ge=0.0, le=30.0)
+
+
+class SpeechRequest(_Body):
+    """POST /v1/audio/speech: ``input`` spoken in ``voice`` (TTS), or the description of music (MusicGen)."""
+
+    model: str = ""
+    input: str = Field(..., min_length=1, max_length=4096)
+    voice: str | None = None
+    response_format: str = "wav"
+    seed: int | None = None
+
+
+class MusicRequest(_Body):
+    """POST /v1/audio/generations: ``seconds`` of music for the ``prompt`` description."""
+
+    model: str = ""
+    prompt: str = Field(..., min_length=1, max_length=4096)
+    seconds: float | None = Field(None, gt=0.0, le=30.0, description="default: the plan's sample_seconds")
+    response_format: str = "wav"
+    seed: int | None = None
+    guidance_scale: float | None = Field(None, ge=0.0, le=30.0)
