@@ -8,6 +8,7 @@ math FID uses). Scores are comparable only under the same encoder, which the res
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +18,11 @@ import torch
 from omnitune.evaluate.frechet import ExtractorScores, frechet_distance
 
 AUDIO_ENCODER_ENV = "OMNITUNE_AUDIO_ENCODER"
+
+
+def audio_encoder_path(given: str | None) -> str | None:
+    """The audio encoder to embed with: ``--audio-encoder``, else OMNITUNE_AUDIO_ENCODER, else None."""
+    return given or os.environ.get(AUDIO_ENCODER_ENV) or None
 
 
 class AudioFeatures:

@@ -1,11 +1,17 @@
 """`omnitune eval` for media versions: which evaluator a registered version gets, and what they share.
 
 Dispatch is on the version's recipe (its lineage): text-to-image recipes generate images and score
-them (``image_generation.py``), speech recognition transcribes held-out clips (``speech_recognition.py``).
+them (``image_generation.py``), speech recognition transcribes held-out clips (``speech_recognition.py``),
+speech synthesis speaks held-out texts (``speech_synthesis.py``), music generation plays held-out
+descriptions (``music_generation.py``), video LoRAs sample clips (``video_generation.py``), ControlNets
+follow held-out conditioning images (``controlnet.py``) and classifiers label held-out items
+(``classification.py``).
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +22,13 @@ from omnitune.store.records import ModelVersionRecord
 
 IMAGE_GENERATION = frozenset({"image_lora", "image_dreambooth", "image_textual_inversion"})
 SPEECH_RECOGNITION = frozenset({"speech_recognition"})
+CLASSIFIERS = frozenset({"image_classification", "audio_classification", "video_classification"})
+# recipe -> "module:function" of its evaluator, imported only when used
+EVALUATORS: dict[str, str] = {
+    **{r: "omnitune.evaluate.image_generation:evaluate_image_generation" for r in IMAGE_GENERATION},
+    **{r: "omnitune.evaluate.classification:evaluate_classifier" for r in CLASSIFIERS},
+    "speech_recognition": "omnitune.evaluate.speech_recognition:evaluate_speech_recognition",
+}
 DEFAULT_SEED = 42  # RecipeContext's default: a from-config base rebuilt with it matches the trained one
 
 
@@ -28,29 +41,58 @@ class MediaEvalOptions:
     against: str | None = None
     clip: str | None = None
     features: str | None = None
-    num_images: int = 2
+    num_images: int = 2  # images, clips or utterances generated per prompt
     steps: int | None = None
     limit: int | None = None
     max_new_tokens: int = 32
     gates: list[str] = field(default_factory=list)
+    asr: str | None = None  # speech synthesis: a Whisper directory or version that transcribes the speech
+    audio_encoder: str | None = None  # FAD (and speaker similarity's fallback): a transformers audio encoder
+    clap: str | None = None  # music: a CLAP directory for the text-audio score
+    speaker_encoder: str | None = None  # speech synthesis: an x-vector (or any audio encoder) directory
 
 
 def is_media(target: ResolvedModel) -> bool:
     """True when the target is a registered version of a recipe evaluated here."""
     recipe = target.version.recipe if target.version else ""
-    return recipe in IMAGE_GENERATION | SPEECH_RECOGNITION
+    return recipe in EVALUATORS
 
 
 def evaluate_media(target: ResolvedModel, options: MediaEvalOptions) -> EvalReport:
-    """Evaluate a registered image-generation or speech-recognition version."""
+    """Evaluate a registered media version with its recipe's evaluator."""
     assert target.version is not None
-    if target.version.recipe in IMAGE_GENERATION:
-        from omnitune.evaluate.image_generation import evaluate_image_generation
+    module_name, _, attr = EVALUATORS[target.version.recipe].partition(":")
+    evaluator: Callable[[ResolvedModel, MediaEvalOptions], EvalReport] = getattr(
+        importlib.import_module(module_name), attr
+    )
+    return evaluator(target, options)
 
-        return evaluate_image_generation(target, options)
-    from omnitune.evaluate.speech_recognition import evaluate_speech_recognition
 
-    return evaluate_speech_recognition(target, options)
+def base_unavailable(version: ModelVersionRecord, exc: Exception) -> ValueError:
+    """The error for ``--against base`` when the version's base can be neither rebuilt nor loaded."""
+    return ValueError(
+        f"--against base: {version.ref} was trained from {version.base_model!r}, which is not a saved base/ "
+        f"in its artefact, a catalog entry with from_config, or a loadable model ({exc}); pass "
+        "--against DIR or --against NAME:vN (a model directory or a registered version) instead"
+    )
+
+
+def load_or_explain(what: str, loader: Callable[[], Any]) -> Any:
+    """``loader()``, turning a missing/unloadable model into an error that names ``what``."""
+    try:
+        return loader()
+    except (OSError, ValueError) as exc:
+        raise ValueError(
+            f"{what}: could not load it ({exc}); give a local directory saved with save_pretrained"
+        ) from None
+
+
+def seeded(seed: int, build: Callable[[], Any]) -> Any:
+    """``build()`` right after ``torch.manual_seed(seed)``, as the recipes build from-config models."""
+    import torch
+
+    torch.manual_seed(seed)
+    return build()
 
 
 def training_seed(version: ModelVersionRecord) -> int:
@@ -89,3 +131,28 @@ def tiny_config(base_model: str) -> dict[str, Any] | None:
     except KeyError:
         return None
     return dict(entry.from_config) if entry.from_config is not None else None
+
+
+def held_out_rows(
+    options: MediaEvalOptions, seed: int, fields: tuple[str, ...], where: str
+) -> list[dict[str, Any]]:
+    """The held-out rows of ``options.data`` (validation split, else the recipes' seeded 25%), limited."""
+    from omnitune.recipes.media_inputs import require, train_and_heldout
+
+    _, held = train_and_heldout(options.data, seed)
+    held = held[: options.limit] if options.limit else held
+    require(held, fields, f"{options.data} ({where} eval)")
+    return held
+
+
+def all_rows(options: MediaEvalOptions, seed: int) -> list[dict[str, Any]]:
+    """Train then held-out rows, in the order a recipe sees them (labels, vocabularies come from these)."""
+    from omnitune.recipes.media_inputs import train_and_heldout
+
+    train, held = train_and_heldout(options.data, seed)
+    return train + held
+
+
+def sample_name(path: Path, options: MediaEvalOptions) -> str:
+    """A sample file's name relative to the report's directory."""
+    return str(path.relative_to(options.samples_dir.parent))

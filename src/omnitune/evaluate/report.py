@@ -39,6 +39,7 @@ class EvalReport(BaseModel):
     samples_dir: str | None = None  # generated media: sample predictions are files relative to it
     extractors: dict[str, str] = Field(default_factory=dict)  # metric -> the feature extractor it used
     skipped: dict[str, str] = Field(default_factory=dict)  # metric -> why it was not measured
+    notes: list[str] = Field(default_factory=list)  # what a reader must know to read the numbers
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -77,6 +78,7 @@ class EvalReport(BaseModel):
             lines.append(f"  {key} measured with {extractor}")
         for key, reason in self.skipped.items():
             lines.append(f"  {key} skipped: {reason}")
+        lines += [f"  note: {note}" for note in self.notes]
         if self.samples_dir:
             lines.append(f"samples: {self.samples_dir}")
         for gate in self.gates:

@@ -14,7 +14,14 @@ import torch
 
 from omnitune.evaluate.audio_metrics import word_error_rate
 from omnitune.evaluate.gates import check_gates
-from omnitune.evaluate.media import MediaEvalOptions, plan_hyperparameters, tiny_config, training_seed
+from omnitune.evaluate.media import (
+    MediaEvalOptions,
+    base_unavailable,
+    load_or_explain,
+    plan_hyperparameters,
+    tiny_config,
+    training_seed,
+)
 from omnitune.evaluate.report import EvalReport, Sample
 from omnitune.evaluate.text_metrics import normalise_answer
 from omnitune.registry.references import ResolvedModel, resolve_model
@@ -83,7 +90,9 @@ def load_baseline(target: ResolvedModel, against: str, seed: int) -> tuple[str, 
         other = resolve_model(against)  # a version, a directory or a Hub id
         if Path(other.path).is_dir():
             return other.label, load_transformers_artefact(WhisperForConditionalGeneration, Path(other.path))
-        return other.label, WhisperForConditionalGeneration.from_pretrained(other.path)
+        return other.label, load_or_explain(
+            f"--against {against}", lambda: WhisperForConditionalGeneration.from_pretrained(other.path)
+        )
     saved = Path(version.artefact_path) / BASE_DIR
     if (saved / "config.json").is_file():
         return f"{version.ref} base", WhisperForConditionalGeneration.from_pretrained(saved)
@@ -91,7 +100,10 @@ def load_baseline(target: ResolvedModel, against: str, seed: int) -> tuple[str, 
     if tiny is not None:
         torch.manual_seed(seed)  # the recipe seeds before building, so this is the trained-from model
         return version.base_model, tiny_whisper(tiny)[0]
-    return version.base_model, WhisperForConditionalGeneration.from_pretrained(version.base_model)
+    try:
+        return version.base_model, WhisperForConditionalGeneration.from_pretrained(version.base_model)
+    except (OSError, ValueError) as exc:
+        raise base_unavailable(version, exc) from None
 
 
 @torch.no_grad()

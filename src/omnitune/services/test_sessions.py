@@ -1,13 +1,18 @@
-"""Temporary side-by-side sessions: a fine-tuned LLM and its base answer the same prompts; a person's
-choice between the two answers is appended to their preference set (prompt/chosen/rejected JSONL,
-the format the DPO-family recipes train on).
+"""Temporary side-by-side sessions: a fine-tuned version and its base answer the same prompts.
 
-Sessions live in the server's memory and are closed after SESSION_TTL_S without use.
+Language models answer in text, and a person's choice between the two answers is appended to their
+preference set (prompt/chosen/rejected JSONL, the format the DPO-family recipes train on). Text-to-image,
+speech and music versions generate files instead (``media_sessions.py``), rated into a separate media
+preference set.
+
+Sessions live in the server's memory and are closed after SESSION_TTL_S without use; a media session's
+files are deleted with it (rated files were copied into the preference set).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import time
 import uuid
@@ -16,6 +21,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from omnitune.runtime.events import now_iso
+from omnitune.services import media_sessions
+from omnitune.services.media_sessions import MediaOptions, MediaOutput
 from omnitune.services.plans import PlanFieldError
 from omnitune.services.users import UserRecord
 from omnitune.settings import get_settings
@@ -33,15 +40,23 @@ class TestSession:
     user_id: str
     version: ModelVersionRecord
     models: dict[str, Any]
+    modality: str = "text"  # or image / speech / music
     created: float = field(default_factory=time.time)
     last_used: float = field(default_factory=time.time)
     answers: dict[str, dict[str, str]] = field(default_factory=dict)
+    outputs: dict[str, MediaOutput] = field(default_factory=dict)
 
     def info(self) -> dict[str, Any]:
         """What the API shows about a session."""
+        prompts = len(self.answers) + len({o.prompt for o in self.outputs.values()})
         return {"session_id": self.id, "model_id": self.version.id, "model": self.version.ref,
-                "base_model": self.version.base_model, "prompts": len(self.answers),
+                "base_model": self.version.base_model, "modality": self.modality, "prompts": prompts,
                 "expires_in_s": max(0, round(self.last_used + SESSION_TTL_S - time.time()))}  # fmt: skip
+
+    @property
+    def folder(self) -> Path:
+        """Where the session's generated files are kept (media sessions)."""
+        return media_sessions.session_folder(self.id)
 
 
 _sessions: dict[str, TestSession] = {}
@@ -49,17 +64,14 @@ _lock = threading.Lock()
 
 
 def deploy(user: UserRecord, version: ModelVersionRecord) -> TestSession:
-    """Load the version and its base model side by side (LLM versions only)."""
-    from omnitune.registry.references import resolve_model
-    from omnitune.serving.engine import ServedModel
-
-    if not version.recipe.startswith("llm_"):
-        raise PlanFieldError("model_id", f"{version.ref} is a {version.recipe} model; side-by-side sessions "
-                             "serve language models (compare other models by their metrics)")  # fmt: skip
-    base = resolve_model(version.base_model)
-    models = {"base": ServedModel.load(base.label, base.path),
-              "fine_tuned": ServedModel.load(version.ref, version.artefact_path)}  # fmt: skip
-    session = TestSession(uuid.uuid4().hex[:12], user.id, version, models)
+    """Load the version and its base model side by side (language, text-to-image, speech, music)."""
+    kind = media_sessions.media_kind(version)
+    if kind is not None:
+        session = TestSession(
+            uuid.uuid4().hex[:12], user.id, version, media_sessions.load_pair(version), kind
+        )
+    else:
+        session = TestSession(uuid.uuid4().hex[:12], user.id, version, _language_pair(version))
     with _lock:
         _expire()
         _sessions[session.id] = session
@@ -77,6 +89,43 @@ def get(user: UserRecord, session_id: str) -> TestSession:
     return session
 
 
+def _language_pair(version: ModelVersionRecord) -> dict[str, Any]:
+    from omnitune.registry.references import resolve_model
+    from omnitune.serving.engine import ServedModel
+
+    if not version.recipe.startswith("llm_"):
+        raise PlanFieldError("model_id", f"{version.ref} is a {version.recipe} model; side-by-side sessions "
+                             "serve language models and the image_lora, image_dreambooth, "
+                             "image_textual_inversion, speech_synthesis and music_generation recipes' "
+                             "versions (compare other models by their metrics)")  # fmt: skip
+    base = resolve_model(version.base_model)
+    return {"base": ServedModel.load(base.label, base.path),
+            "fine_tuned": ServedModel.load(version.ref, version.artefact_path)}  # fmt: skip
+
+
+def run_any(session: TestSession, prompt: str, max_tokens: int, options: MediaOptions) -> dict[str, Any]:
+    """One prompt through both sides: text answers, or media file URLs with latencies."""
+    if session.modality == "text":
+        return {"prompt": prompt, **run(session, prompt, max_tokens)}
+    return media_sessions.output_json(session.id, run_media(session, prompt, options))
+
+
+def run_media(session: TestSession, prompt: str, options: MediaOptions) -> MediaOutput:
+    """Both media models' outputs for one prompt and seed, saved in the session's folder."""
+    output = media_sessions.generate(session.models, session.folder, prompt, options)
+    session.outputs[output.id] = output
+    return output
+
+
+def media_file(session: TestSession, name: str) -> Path:
+    """A file this session generated (KeyError for any other name: no path leaves the folder)."""
+    found = {path.name: path for output in session.outputs.values() for path in output.files.values()}
+    path = found.get(name)
+    if path is None or not path.resolve().is_relative_to(session.folder.resolve()) or not path.is_file():
+        raise KeyError(f"session {session.id} has no file {name!r}; run a prompt first")
+    return path
+
+
 def run(session: TestSession, prompt: str, max_tokens: int = 64) -> dict[str, str]:
     """Both models' answers to one prompt (greedy, so the comparison is repeatable)."""
     from omnitune.serving.schemas import Sampling
@@ -89,6 +138,30 @@ def run(session: TestSession, prompt: str, max_tokens: int = 64) -> dict[str, st
         answers[side] = model.generate(ids, options).text
     session.answers[prompt] = answers
     return answers
+
+
+def rate_any(
+    user: UserRecord, session: TestSession, prompt: str, chosen: Side, output_id: str | None
+) -> Path:
+    """Record the better side in the session's preference set (text or media); returns its file."""
+    if session.modality == "text":
+        return rate(user, session, prompt, chosen)
+    return media_sessions.rate(user, session.version, _output(session, prompt, output_id), chosen)
+
+
+def _output(session: TestSession, prompt: str, output_id: str | None) -> MediaOutput:
+    if output_id is not None:
+        if output_id not in session.outputs:
+            raise PlanFieldError(
+                "output_id", f"this session has no output {output_id!r}; run the prompt first"
+            )
+        return session.outputs[output_id]
+    latest = [o for o in session.outputs.values() if o.prompt == prompt]
+    if not latest:
+        raise PlanFieldError(
+            "prompt", f"this session has not generated for {prompt[:60]!r} yet; run it first"
+        )
+    return latest[-1]
 
 
 def rate(user: UserRecord, session: TestSession, prompt: str, chosen: Side) -> Path:
@@ -110,7 +183,7 @@ def close(user: UserRecord, session_id: str) -> None:
     """Unload a session's models."""
     get(user, session_id)
     with _lock:
-        _sessions.pop(session_id, None)
+        _drop(session_id)
 
 
 def preference_file(user: UserRecord) -> Path:
@@ -121,4 +194,10 @@ def preference_file(user: UserRecord) -> Path:
 def _expire() -> None:
     now = time.time()
     for key in [k for k, s in _sessions.items() if now - s.last_used > SESSION_TTL_S]:
-        del _sessions[key]
+        _drop(key)
+
+
+def _drop(session_id: str) -> None:
+    session = _sessions.pop(session_id, None)
+    if session is not None and session.modality != "text":
+        shutil.rmtree(session.folder, ignore_errors=True)

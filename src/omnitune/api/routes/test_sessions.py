@@ -1,15 +1,19 @@
-"""`/api/training/test`: temporary side-by-side sessions of a base model and its fine-tuned version."""
+"""`/api/training/test`: temporary side-by-side sessions of a base model and its fine-tuned version
+(language models answer in text; image, speech and music versions answer with files served here)."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
 from fastapi import APIRouter, Response
+from fastapi import Path as UrlPath
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from omnitune.api.auth import CurrentUser
 from omnitune.api.routes.models import owned_version
 from omnitune.services import test_sessions
+from omnitune.services.media_sessions import MediaOptions
 
 router = APIRouter(prefix="/api/training/test", tags=["test sessions"])
 
@@ -24,20 +28,31 @@ class DeployRequest(_Body):
     model_id: str = Field(..., min_length=1, max_length=200)
 
 
-class RunRequest(_Body):
+class _Generation(_Body):
+    """Generation settings: ``max_tokens`` for language models, the rest for media sessions."""
+
+    session_id: str = Field(..., min_length=1, max_length=64)
+    max_tokens: int = Field(64, ge=1, le=1024)
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="media: both sides generate with this seed")
+    steps: int | None = Field(None, ge=1, le=200, description="image: denoising steps")
+    seconds: float = Field(2.0, gt=0.0, le=30.0, description="music: length of the clip")
+    voice: str | None = Field(None, max_length=200, description="speech: one of the version's voices")
+
+    def media(self) -> MediaOptions:
+        """The media settings of this request."""
+        return MediaOptions(seed=self.seed, steps=self.steps, seconds=self.seconds, voice=self.voice)
+
+
+class RunRequest(_Generation):
     """One prompt for both models."""
 
-    session_id: str = Field(..., min_length=1, max_length=64)
     prompt: str = Field(..., min_length=1, max_length=8000)
-    max_tokens: int = Field(64, ge=1, le=1024)
 
 
-class CompareRequest(_Body):
+class CompareRequest(_Generation):
     """Several prompts for both models."""
 
-    session_id: str = Field(..., min_length=1, max_length=64)
     prompts: list[str] = Field(..., min_length=1, max_length=20)
-    max_tokens: int = Field(64, ge=1, le=1024)
 
 
 class RateRequest(_Body):
@@ -46,6 +61,7 @@ class RateRequest(_Body):
     session_id: str = Field(..., min_length=1, max_length=64)
     prompt: str = Field(..., min_length=1, max_length=8000)
     chosen: Literal["base", "fine_tuned"]
+    output_id: str | None = Field(None, pattern=r"^[0-9a-f]{12}$", description="media: which output")
 
 
 @router.post("/deploy")
@@ -56,23 +72,24 @@ def deploy(body: DeployRequest, user: CurrentUser) -> dict[str, Any]:
 
 @router.post("/run")
 def run(body: RunRequest, user: CurrentUser) -> dict[str, Any]:
-    """Both models' answers to one prompt."""
+    """Both models' answers to one prompt (media: file URLs and latency per side)."""
     session = test_sessions.get(user, body.session_id)
-    return {"prompt": body.prompt, **test_sessions.run(session, body.prompt, body.max_tokens)}
+    return test_sessions.run_any(session, body.prompt, body.max_tokens, body.media())
 
 
 @router.post("/compare")
 def compare(body: CompareRequest, user: CurrentUser) -> dict[str, Any]:
     """Both models' answers to each prompt."""
     session = test_sessions.get(user, body.session_id)
-    rows = [{"prompt": p, **test_sessions.run(session, p, body.max_tokens)} for p in body.prompts]
+    rows = [test_sessions.run_any(session, p, body.max_tokens, body.media()) for p in body.prompts]
     return {"session_id": session.id, "results": rows}
 
 
 @router.post("/rate")
 def rate(body: RateRequest, user: CurrentUser) -> dict[str, Any]:
-    """Add the pair to your preference set (prompt / chosen / rejected)."""
-    path = test_sessions.rate(user, test_sessions.get(user, body.session_id), body.prompt, body.chosen)
+    """Add the pair to your preference set (prompt / chosen / rejected; media sessions: the media set)."""
+    session = test_sessions.get(user, body.session_id)
+    path = test_sessions.rate_any(user, session, body.prompt, body.chosen, body.output_id)
     return {"preference_pairs": sum(1 for _ in path.open(encoding="utf-8"))}
 
 
@@ -80,6 +97,18 @@ def rate(body: RateRequest, user: CurrentUser) -> dict[str, Any]:
 def get_session(session_id: str, user: CurrentUser) -> dict[str, Any]:
     """An open session."""
     return test_sessions.get(user, session_id).info()
+
+
+@router.get("/sessions/{session_id}/files/{name}", response_class=FileResponse)
+def session_file(
+    session_id: str,
+    user: CurrentUser,
+    name: str = UrlPath(..., pattern=r"^[0-9a-f]{12}-(base|fine_tuned)\.(png|wav)$"),
+) -> FileResponse:
+    """A PNG or WAV that one of your media sessions generated."""
+    path = test_sessions.media_file(test_sessions.get(user, session_id), name)
+    media_type = "image/png" if path.suffix == ".png" else "audio/wav"
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=1800"})
 
 
 @router.delete("/sessions/{session_id}", status_code=204, response_class=Response)
