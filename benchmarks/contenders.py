@@ -6,6 +6,7 @@ non-padding tokens and the wall time from the first step's start to the last ste
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import tempfile
 import time
@@ -19,14 +20,16 @@ BATCH_SIZE = 8  # TRL's default per-device batch size; omnitune uses the same
 
 
 class TimedSink:
-    """An EventSink that keeps every event with the moment it arrived."""
+    """An EventSink that keeps every event with the moment it arrived (and the process's CPU time then)."""
 
     def __init__(self) -> None:
         self.events: list[tuple[float, str, dict[str, Any]]] = []
+        self.cpu: list[float] = []  # process CPU seconds at each event, parallel to ``events``
 
     def emit(self, event: str, /, **fields: Any) -> None:
-        """Keep the event and its arrival time."""
+        """Keep the event, its arrival time and the CPU time used so far."""
         self.events.append((time.perf_counter(), event, fields))
+        self.cpu.append(time.process_time())
 
     def times(self, event: str) -> list[float]:
         """Arrival times of one kind of event."""
@@ -72,6 +75,7 @@ def omnitune_run(
     end = sink.times("metrics")[-1]
     losses = [fields["loss"] for _, name, fields in sink.events if name == "metrics"]
     rates = [fields["tokens_per_s"] for _, name, fields in sink.events if name == "metrics"]
+    cpu_rates = steady_cpu_rates(sink)
     return {
         "tokens": result.metrics["train_tokens"],
         "seconds": end - start,
@@ -79,9 +83,18 @@ def omnitune_run(
         "steps": float(result.step),
         # median per-step rate after the first step (which also collates the epoch and warms up)
         "steady_tokens_per_s": float(statistics.median(rates[1:] or rates)),
+        # the same per CPU-second of this process: what the steps cost, whatever else shares the cores
+        "steady_tokens_per_cpu_s": float(statistics.median(cpu_rates)) if cpu_rates else float("nan"),
         "first_loss": float(losses[0]),
         "final_loss": float(losses[-1]),
     }
+
+
+def steady_cpu_rates(sink: TimedSink) -> list[float]:
+    """Tokens per CPU-second of each step after the first (CPU time between consecutive metrics events)."""
+    marks = [(cpu, fields["tokens"]) for cpu, (_, name, fields) in zip(sink.cpu, sink.events, strict=True)
+             if name == "metrics"]  # fmt: skip
+    return [tokens / max(cpu - before, 1e-9) for (before, _), (cpu, tokens) in itertools.pairwise(marks)]
 
 
 def trl_run(ws: Workspace, config: dict[str, Any] | None = None, peft_config: Any = None) -> dict[str, float]:

@@ -98,6 +98,7 @@ def run_loop(ctx: RecipeContext, job: TrainingJob, progress: Progress) -> Recipe
             loss=loss,
             lr=lr,
             grad_norm=grad_norm,
+            tokens=tokens,
             tokens_per_s=round(tokens / max(duration, 1e-9), 1),
             eta_s=round(eta, 2),
             memory_mb=memory_mb(settings.device),
