@@ -109,13 +109,29 @@ def save_trainer_checkpoint(trainer: Any, checkpoints_dir: Path, step: int) -> P
     """Write what ``Trainer.train(resume_from_checkpoint=...)`` needs, atomically, as `step-N`."""
     with atomic_checkpoint_dir(checkpoints_dir, step) as partial:
         target = str(partial)
-        trainer.save_model(target)
+        save_resumable_weights(trainer, target)
         # Trainer keeps these savers private; they are exactly what its own checkpoints contain.
         trainer._save_optimizer_and_scheduler(target)
         trainer._save_scaler(target)
         trainer._save_rng_state(target)
         trainer.state.save_to_json(str(partial / "trainer_state.json"))
     return checkpoints_dir / checkpoint_name(step)
+
+
+def save_resumable_weights(trainer: Any, target: str) -> None:
+    """Save the weights under the names ``Trainer._load_from_checkpoint`` reads back.
+
+    transformers 5 renames some models' weights on load (e.g. AST's ``encoder.layer.N`` ->
+    ``layers.N``) and ``save_pretrained`` renames them back by default, but Trainer resumes with a
+    plain ``load_state_dict``: those weights would be silently left at their initial values.
+    """
+    from transformers import PreTrainedModel
+
+    model = trainer.accelerator.unwrap_model(trainer.model)
+    if isinstance(model, PreTrainedModel):  # a peft model (adapter files only) is not one
+        model.save_pretrained(target, save_original_format=False)
+    else:
+        trainer.save_model(target)
 
 
 def _is_number(value: Any) -> bool:
