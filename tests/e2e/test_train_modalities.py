@@ -45,76 +45,196 @@ class Case:
     falls: tuple[tuple[str, str], ...] = ()  # (before, after) metrics where after < before
     rises: tuple[tuple[str, str], ...] = ()  # (before, after) metrics where after > before
     steps: int = 2
+    id: str = ""  # the test id when one recipe has several cases (default: the recipe key)
+    pipeline: str | None = None  # the diffusers pipeline class the saved base/ must be
+
+    @property
+    def name(self) -> str:
+        """The test id and the run's folder."""
+        return self.id or self.key
 
 
 CASES = [
-    Case("llm_sft", "fine-tune a chat assistant that answers opposites",
-         lambda p: data.chat_jsonl(p / "chat.jsonl"), "omnitune/tiny-llama", "lora",
-         falls=(("eval_loss_before", "eval_loss_after"),)),
-    Case("llm_preference", "align the chat model to our preferences with DPO",
-         lambda p: data.preference_jsonl(p / "pref.jsonl"), "omnitune/tiny-llama", "dpo",
-         rises=(("reward_margin_before", "reward_margin_after"),)),
-    Case("llm_reward", "train a reward model from preference pairs",
-         lambda p: data.preference_jsonl(p / "pref.jsonl"), "omnitune/tiny-llama", "reward_modeling",
-         falls=(("reward_loss_before", "reward_loss_after"),)),
-    Case("llm_rl", "improve the chat model with GRPO reinforcement learning",
-         lambda p: data.chat_jsonl(p / "chat.jsonl"), "omnitune/tiny-llama", "grpo",
-         sets=("max_completion_length=8", "num_generations=2", "batch_size=2", "eval_samples=2"),
-         present=("heldout_reward_before", "heldout_reward_after")),
-    Case("llm_distill", "distill a teacher model into a smaller student",
-         lambda p: data.chat_jsonl(p / "chat.jsonl"), "omnitune/tiny-llama", "distillation",
-         sets=("teacher_model=omnitune/tiny-llama",),
-         falls=(("student_loss_before", "student_loss_after"),), present=("kl_to_teacher_after",)),
-    Case("text_classification", "classify product reviews as positive or negative",
-         lambda p: data.classification_csv(p / "reviews.csv"), "omnitune/minilm",
-         present=("accuracy_before", "accuracy_after")),
-    Case("text_embeddings", "train sentence embeddings for semantic search",
-         lambda p: data.pairs_jsonl(p / "pairs.jsonl"), "omnitune/minilm", "contrastive",
-         present=("recall_at_1_before", "recall_at_1_after", "mrr_after")),
-    Case("image_lora", "train a LoRA on my images in this style",
-         lambda p: data.captioned_pngs(p / "images"), "omnitune/tiny-sd", "lora",
-         sets=FAST_SAMPLES, falls=(DENOISING,)),
-    Case("image_dreambooth", "teach the model my dog with dreambooth using the word sks",
-         lambda p: data.captioned_pngs(p / "dog", trigger="sks "), "omnitune/tiny-sd", "dreambooth",
-         sets=(*FAST_SAMPLES, "num_class_images=2", "class_inference_steps=2"), falls=(DENOISING,),
-         present=("class_images",)),
-    Case("image_textual_inversion", "learn a new concept token with textual inversion",
-         lambda p: data.captioned_pngs(p / "concept"), "omnitune/tiny-sd", "textual_inversion",
-         sets=FAST_SAMPLES, present=DENOISING),
-    Case("image_controlnet", "train a controlnet on edge maps",
-         lambda p: data.controlnet_folder(p / "pairs"), "omnitune/tiny-sd", "controlnet",
-         sets=FAST_SAMPLES, falls=(DENOISING,)),
-    Case("image_classification", "classify photos into red and blue",
-         lambda p: data.class_folders(p / "photos"), "omnitune/tiny-vit",
-         present=("accuracy_before", "accuracy_after")),
-    Case("video_lora", "fine-tune a text-to-video model on my clips",
-         lambda p: data.captioned_mp4s(p / "clips"), "omnitune/tiny-wan", "lora",
-         falls=(DENOISING,)),
-    Case("video_classification", "classify video clips by colour",
-         lambda p: data.class_folder_mp4s(p / "clips"), "omnitune/tiny-videomae",
-         present=("accuracy_before", "accuracy_after")),
-    Case("music_generation", "fine-tune a music generation model on my tracks",
-         lambda p: data.music_wavs(p / "tracks"), "omnitune/tiny-musicgen",
-         sets=("sample_seconds=0.5",), present=("eval_loss_after",)),
-    Case("speech_recognition", "train speech recognition on my recordings",
-         lambda p: data.speech_wavs(p / "speech"), "omnitune/tiny-whisper",
-         present=("wer_before", "wer_after")),
-    Case("speech_synthesis", "train a text to speech voice from my recordings",
-         lambda p: data.speech_wavs(p / "voice"), "omnitune/tiny-speecht5",
-         falls=(("eval_loss_before", "eval_loss_after"),)),
-    Case("audio_classification", "classify sounds as low or high",
-         lambda p: data.labelled_wavs(p / "sounds"), "omnitune/tiny-ast",
-         present=("accuracy_before", "accuracy_after")),
-    Case("clip_contrastive", "align images and captions for retrieval",
-         lambda p: data.captioned_pngs(p / "captioned", count=6), "omnitune/tiny-clip",
-         present=("image_to_text_recall_at_1_before", "image_to_text_recall_at_1_after")),
-    Case("vlm_sft", "answer questions about images with a vision language model",
-         lambda p: data.vqa_folder(p / "vqa"), "omnitune/tiny-vlm",
-         falls=(("eval_loss_before", "eval_loss_after"),), present=("answer_accuracy_after",)),
+    Case(
+        "llm_sft",
+        "fine-tune a chat assistant that answers opposites",
+        lambda p: data.chat_jsonl(p / "chat.jsonl"),
+        "omnitune/tiny-llama",
+        "lora",
+        falls=(("eval_loss_before", "eval_loss_after"),),
+    ),
+    Case(
+        "llm_preference",
+        "align the chat model to our preferences with DPO",
+        lambda p: data.preference_jsonl(p / "pref.jsonl"),
+        "omnitune/tiny-llama",
+        "dpo",
+        rises=(("reward_margin_before", "reward_margin_after"),),
+    ),
+    Case(
+        "llm_reward",
+        "train a reward model from preference pairs",
+        lambda p: data.preference_jsonl(p / "pref.jsonl"),
+        "omnitune/tiny-llama",
+        "reward_modeling",
+        falls=(("reward_loss_before", "reward_loss_after"),),
+    ),
+    Case(
+        "llm_rl",
+        "improve the chat model with GRPO reinforcement learning",
+        lambda p: data.chat_jsonl(p / "chat.jsonl"),
+        "omnitune/tiny-llama",
+        "grpo",
+        sets=("max_completion_length=8", "num_generations=2", "batch_size=2", "eval_samples=2"),
+        present=("heldout_reward_before", "heldout_reward_after"),
+    ),
+    Case(
+        "llm_distill",
+        "distill a teacher model into a smaller student",
+        lambda p: data.chat_jsonl(p / "chat.jsonl"),
+        "omnitune/tiny-llama",
+        "distillation",
+        sets=("teacher_model=omnitune/tiny-llama",),
+        falls=(("student_loss_before", "student_loss_after"),),
+        present=("kl_to_teacher_after",),
+    ),
+    Case(
+        "text_classification",
+        "classify product reviews as positive or negative",
+        lambda p: data.classification_csv(p / "reviews.csv"),
+        "omnitune/minilm",
+        present=("accuracy_before", "accuracy_after"),
+    ),
+    Case(
+        "text_embeddings",
+        "train sentence embeddings for semantic search",
+        lambda p: data.pairs_jsonl(p / "pairs.jsonl"),
+        "omnitune/minilm",
+        "contrastive",
+        present=("recall_at_1_before", "recall_at_1_after", "mrr_after"),
+    ),
+    Case(
+        "image_lora",
+        "train a LoRA on my images in this style",
+        lambda p: data.captioned_pngs(p / "images"),
+        "omnitune/tiny-sd",
+        "lora",
+        sets=FAST_SAMPLES,
+        falls=(DENOISING,),
+    ),
+    Case(
+        "image_dreambooth",
+        "teach the model my dog with dreambooth using the word sks",
+        lambda p: data.captioned_pngs(p / "dog", trigger="sks "),
+        "omnitune/tiny-sd",
+        "dreambooth",
+        sets=(*FAST_SAMPLES, "num_class_images=2", "class_inference_steps=2"),
+        falls=(DENOISING,),
+        present=("class_images",),
+    ),
+    Case(
+        "image_textual_inversion",
+        "learn a new concept token with textual inversion",
+        lambda p: data.captioned_pngs(p / "concept"),
+        "omnitune/tiny-sd",
+        "textual_inversion",
+        sets=FAST_SAMPLES,
+        present=DENOISING,
+    ),
+    Case(
+        "image_controlnet",
+        "train a controlnet on edge maps",
+        lambda p: data.controlnet_folder(p / "pairs"),
+        "omnitune/tiny-sd",
+        "controlnet",
+        sets=FAST_SAMPLES,
+        falls=(DENOISING,),
+    ),
+    Case(
+        "image_classification",
+        "classify photos into red and blue",
+        lambda p: data.class_folders(p / "photos"),
+        "omnitune/tiny-vit",
+        present=("accuracy_before", "accuracy_after"),
+    ),
+    Case(
+        "video_lora",
+        "fine-tune a text-to-video model on my clips",
+        lambda p: data.captioned_mp4s(p / "clips"),
+        "omnitune/tiny-wan",
+        "lora",
+        falls=(DENOISING,),
+    ),
+    Case(
+        "video_lora",
+        "animate my photos into short clips",
+        lambda p: data.captioned_mp4s(p / "clips"),
+        "omnitune/tiny-wan",
+        "lora",
+        falls=(DENOISING,),
+        id="video_lora-image_to_video",
+        pipeline="WanImageToVideoPipeline",
+    ),
+    Case(
+        "video_classification",
+        "classify video clips by colour",
+        lambda p: data.class_folder_mp4s(p / "clips"),
+        "omnitune/tiny-videomae",
+        present=("accuracy_before", "accuracy_after"),
+    ),
+    Case(
+        "music_generation",
+        "fine-tune a music generation model on my tracks",
+        lambda p: data.music_wavs(p / "tracks"),
+        "omnitune/tiny-musicgen",
+        sets=("sample_seconds=0.5",),
+        present=("eval_loss_after",),
+    ),
+    Case(
+        "speech_recognition",
+        "train speech recognition on my recordings",
+        lambda p: data.speech_wavs(p / "speech"),
+        "omnitune/tiny-whisper",
+        present=("wer_before", "wer_after"),
+    ),
+    Case(
+        "speech_synthesis",
+        "train a text to speech voice from my recordings",
+        lambda p: data.speech_wavs(p / "voice"),
+        "omnitune/tiny-speecht5",
+        falls=(("eval_loss_before", "eval_loss_after"),),
+    ),
+    Case(
+        "audio_classification",
+        "classify sounds as low or high",
+        lambda p: data.labelled_wavs(p / "sounds"),
+        "omnitune/tiny-ast",
+        present=("accuracy_before", "accuracy_after"),
+    ),
+    Case(
+        "clip_contrastive",
+        "align images and captions for retrieval",
+        lambda p: data.captioned_pngs(p / "captioned", count=6),
+        "omnitune/tiny-clip",
+        present=("image_to_text_recall_at_1_before", "image_to_text_recall_at_1_after"),
+    ),
+    Case(
+        "vlm_sft",
+        "answer questions about images with a vision language model",
+        lambda p: data.vqa_folder(p / "vqa"),
+        "omnitune/tiny-vlm",
+        falls=(("eval_loss_before", "eval_loss_after"),),
+        present=("answer_accuracy_after",),
+    ),
 ]
 # llm_merge merges what llm_sft and llm_preference trained, so it runs after them
-MERGE = Case("llm_merge", "merge our two fine-tuned chat models into one",
-             lambda p: data.chat_jsonl(p / "chat.jsonl"), "omnitune/tiny-llama", "merging")
+MERGE = Case(
+    "llm_merge",
+    "merge our two fine-tuned chat models into one",
+    lambda p: data.chat_jsonl(p / "chat.jsonl"),
+    "omnitune/tiny-llama",
+    "merging",
+)
 XFAIL: dict[str, str] = {}
 
 
@@ -128,11 +248,23 @@ class Run:
 
 
 def _train(case: Case, root: Path, *extra: str) -> Run:
-    work = root / case.key
+    work = root / case.name
     home = work / "home"
     source = case.write(work / "data")
-    args = [sys.executable, "-m", "omnitune", "train", case.request, "--data", str(source),
-            "--base-model", case.model, "--max-steps", str(case.steps), "--json"]
+    args = [
+        sys.executable,
+        "-m",
+        "omnitune",
+        "train",
+        case.request,
+        "--data",
+        str(source),
+        "--base-model",
+        case.model,
+        "--max-steps",
+        str(case.steps),
+        "--json",
+    ]
     args += ["--method", case.method] if case.method else []
     for item in (*case.sets, *extra):
         args += ["--set", item]
@@ -142,7 +274,7 @@ def _train(case: Case, root: Path, *extra: str) -> Run:
     seconds = time.monotonic() - started
     output = done.stdout + done.stderr
     try:
-        summary = json.loads(done.stdout[done.stdout.index("{"):])
+        summary = json.loads(done.stdout[done.stdout.index("{") :])
     except ValueError:
         summary = {"state": f"no summary (exit {done.returncode})"}
     return Run(summary, seconds, output)
@@ -153,7 +285,7 @@ def _selected(session: pytest.Session) -> set[str]:
     for item in session.items:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and isinstance(callspec.params.get("case"), Case):
-            keys.add(callspec.params["case"].key)
+            keys.add(callspec.params["case"].name)
     return keys
 
 
@@ -166,7 +298,7 @@ def runs(
     wanted = _selected(request.session)
     needed = wanted | ({"llm_sft", "llm_preference"} if MERGE.key in wanted else set())
     with ThreadPoolExecutor(PARALLEL) as pool:
-        futures = {c.key: pool.submit(_train, c, root) for c in CASES if c.key in needed}
+        futures = {c.name: pool.submit(_train, c, root) for c in CASES if c.name in needed}
         if MERGE.key in wanted:  # queued last, so the runs it merges are already taken by the pool
             futures[MERGE.key] = pool.submit(_merge, futures["llm_sft"], futures["llm_preference"], root)
         yield futures
@@ -180,14 +312,20 @@ def _merge(first: Future[Run], second: Future[Run], root: Path) -> Run:
 
 
 def _params() -> list[Any]:
-    return [pytest.param(c, id=c.key, marks=[pytest.mark.xfail(strict=True, reason=XFAIL[c.key])]
-                         if c.key in XFAIL else []) for c in [*CASES, MERGE]]
+    return [
+        pytest.param(
+            c,
+            id=c.name,
+            marks=[pytest.mark.xfail(strict=True, reason=XFAIL[c.name])] if c.name in XFAIL else [],
+        )
+        for c in [*CASES, MERGE]
+    ]
 
 
 @pytest.mark.parametrize("case", _params())
 def test_recipe_trains_from_english(case: Case, runs: dict[str, Future[Run]]) -> None:
-    run = runs[case.key].result()
-    print(f"{case.key}: {run.summary.get('state')} in {run.seconds:.0f}s")
+    run = runs[case.name].result()
+    print(f"{case.name}: {run.summary.get('state')} in {run.seconds:.0f}s")
     summary = run.summary
     assert summary["state"] == "succeeded", run.output[-3000:]
     assert summary["model_version"], summary
@@ -200,6 +338,9 @@ def test_recipe_trains_from_english(case: Case, runs: dict[str, Future[Run]]) ->
         assert metrics[after] < metrics[before], f"{case.key}: {after} did not fall: {metrics}"
     for before, after in case.rises:
         assert metrics[after] > metrics[before], f"{case.key}: {after} did not rise: {metrics}"
+    if case.pipeline:
+        index = json.loads((Path(summary["artefact_path"]) / "base" / "model_index.json").read_text())
+        assert index["_class_name"] == case.pipeline, index
 
 
 def test_every_registered_recipe_has_a_case() -> None:

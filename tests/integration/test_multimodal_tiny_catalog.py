@@ -12,7 +12,12 @@ from omnitune.recipes.audio.tiny_models import (
     tiny_whisper,
 )
 from omnitune.recipes.multimodal.tiny_models import tiny_clip, tiny_llava
-from omnitune.recipes.video.tiny_models import tiny_video_defaults, tiny_videomae, tiny_wan_pipeline
+from omnitune.recipes.video.tiny_models import (
+    tiny_video_defaults,
+    tiny_video_pipeline,
+    tiny_videomae,
+    tiny_wan_pipeline,
+)
 
 
 def _config(model_id: str) -> dict:
@@ -38,6 +43,9 @@ def test_video_and_multimodal_entries_build() -> None:
     pipe = tiny_wan_pipeline(wan)
     assert pipe.transformer.config.text_dim == pipe.text_encoder.config.d_model
     assert tiny_video_defaults(wan)["height"] == 32
+    animate = tiny_video_pipeline(_config("omnitune/tiny-wan-i2v"))
+    assert type(animate).__name__ == "WanImageToVideoPipeline"
+    assert animate.image_encoder.config.image_size == tiny_video_defaults(wan)["height"]
     videomae, _ = tiny_videomae(_config("omnitune/tiny-videomae"), ["x", "y"])
     assert videomae.config.num_frames == 4
     clip, clip_processor = tiny_clip(_config("omnitune/tiny-clip"))

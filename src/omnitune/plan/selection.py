@@ -34,6 +34,15 @@ SPECIALTIES = frozenset({Task.REASONING, Task.CODE_GENERATION})
 SPECIALIST_PENALTY = 1.0
 
 
+def tiny_counterpart(model: CatalogModel, task: Task) -> CatalogModel:
+    """For a named tiny from-config model that does not list ``task``, the tiny entry of the same
+    recipe that does (omnitune/tiny-wan -> omnitune/tiny-wan-i2v for image_to_video); else ``model``."""
+    if model.from_config is None or task in model.tasks:
+        return model
+    tiny = [m for m in load_models().values() if m.from_config is not None and m.recipe is model.recipe]
+    return next((m for m in tiny if task in m.tasks), model)
+
+
 def _rank(model: CatalogModel, task: Task, target_b: float, memory_gb: float | None) -> float:
     """Lower is better: distance from the preset's size, task prominence, memory fit."""
     cost = abs(math.log(max(model.params_b, 1e-3) / target_b))
@@ -62,7 +71,13 @@ def choose_model(
 ) -> Choice:
     """The best catalog model for ``task``; a named base model always wins."""
     if base_model:
-        named = _named(load_models()[base_model], task, method)
+        given = load_models()[base_model]
+        named = _named(tiny_counterpart(given, task), task, method)
+        if named.model is not given:
+            named.warnings.append(
+                f"{given.id} is a tiny {given.tasks[0].value} model; using {named.model.id}, "
+                f"its {task.value} counterpart"
+            )
         others = [m for m in candidates(task) if m.id != base_model and m.trainable]
         others.sort(key=lambda m: _rank(m, task, named.model.params_b, None))
         named.alternatives += [(m.id, _reason(m, named.model)) for m in others[:3]]
