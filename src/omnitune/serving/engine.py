@@ -47,10 +47,7 @@ class ServedModel:
 
     def chat_ids(self, messages: list[dict[str, str]]) -> list[int]:
         """Token ids of a chat ready for the assistant's reply."""
-        encoded = self.tokenizer.apply_chat_template(
-            messages, add_generation_prompt=True, tokenize=True, return_dict=True
-        )
-        return list(encoded["input_ids"])
+        return chat_prompt_ids(self.tokenizer, messages)
 
     def text_ids(self, prompt: str) -> list[int]:
         """Token ids of a raw text prompt."""
@@ -130,3 +127,11 @@ def _cut_at_stop(text: str, stops: list[str]) -> tuple[str, bool]:
     """``text`` up to the first stop string, and whether one was found."""
     hits = [text.index(s) for s in stops if s and s in text]
     return (text[: min(hits)], True) if hits else (text, False)
+
+
+def chat_prompt_ids(tokenizer: Any, messages: list[dict[str, str]]) -> list[int]:
+    """Token ids of a chat ready for the assistant's reply (the tokenizer's chat template)."""
+    encoded = tokenizer.apply_chat_template(
+        messages, add_generation_prompt=True, tokenize=True, return_dict=True
+    )
+    return list(encoded["input_ids"])

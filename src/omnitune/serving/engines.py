@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from omnitune.registry.references import ResolvedModel
-from omnitune.serving.engine import Generation, ServedModel
+from omnitune.serving.engine import Generation, ServedModel, chat_prompt_ids
 from omnitune.serving.schemas import Sampling
 
 ENGINES = ("auto", "transformers", "vllm")
@@ -142,10 +142,7 @@ class VllmModel:
 
     def chat_ids(self, messages: list[dict[str, str]]) -> list[int]:
         """Token ids of a chat ready for the assistant's reply (the tokenizer's chat template)."""
-        encoded = self.tokenizer.apply_chat_template(
-            messages, add_generation_prompt=True, tokenize=True, return_dict=True
-        )
-        return list(encoded["input_ids"])
+        return chat_prompt_ids(self.tokenizer, messages)
 
     def text_ids(self, prompt: str) -> list[int]:
         """Token ids of a raw text prompt."""
