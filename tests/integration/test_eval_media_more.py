@@ -15,24 +15,30 @@ from image_helpers import pattern_image, write_image_dataset
 from media_helpers import make_ctx, one_thread, write_frames, write_prepared, write_tone  # noqa: F401
 from typer.testing import CliRunner
 
+from omnitune.plan.schema import TrainingPlan
 from omnitune.store.records import ModelVersionRecord
 from omnitune.types import DataFamily, Method, Modality
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]
 
 
-def _register(artefact: Path, name: str, base_model: str, method: str, recipe: str) -> ModelVersionRecord:
+def _register(
+    artefact: Path, name: str, base_model: str, method: str, recipe: str, plan: TrainingPlan | None = None
+) -> ModelVersionRecord:
+    """Register a trained output; with ``plan``, the plan too (its sampling settings are the eval's)."""
     from omnitune.services.models import artefact_sha256
     from omnitune.settings import get_settings
-    from omnitune.store import model_versions
+    from omnitune.store import model_versions, plans
     from omnitune.store.tables import utcnow
 
+    if plan is not None:
+        plans.save_plan(plan)
     target = get_settings().models_dir / name / "v1" / "artefact"
     shutil.copytree(artefact, target)
     return model_versions.insert_version(
         id=uuid.uuid4().hex[:12], name=name, version=1, artefact_path=str(target),
         sha256=artefact_sha256(target), base_model=base_model, method=method, recipe=recipe,
-        created_at=utcnow(),
+        plan_id=plan.id if plan else None, created_at=utcnow(),
     )  # fmt: skip
 
 
@@ -44,11 +50,11 @@ def _catalog_config(model_id: str) -> dict[str, Any]:
     return dict(config)
 
 
-def _eval(*args: str) -> dict[str, Any]:
+def _eval(*args: str, exit_codes: tuple[int, ...] = (0,)) -> dict[str, Any]:
     from omnitune.cli.main import app
 
     result = CliRunner().invoke(app, ["eval", *args, "--json"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code in exit_codes, result.output
     report: dict[str, Any] = json.loads(result.stdout)
     return report
 

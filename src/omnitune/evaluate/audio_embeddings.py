@@ -1,9 +1,10 @@
 """Fréchet Audio Distance (FAD) with a pluggable transformers audio encoder.
 
 The encoder is any directory transformers loads with ``AutoFeatureExtractor`` + ``AutoModel``: a
-wav2vec2/HuBERT/AST/Whisper encoder (mean-pooled last hidden states) or a CLAP model (its audio
-embedding). FAD is the Fréchet distance between the two embedding distributions (``frechet.py``, the
-math FID uses). Scores are comparable only under the same encoder, which the result names.
+wav2vec2/HuBERT/AST/Whisper encoder (mean-pooled last hidden states), a CLAP model (its audio
+embedding) or an x-vector model (``...ForXVector``: its speaker embedding). FAD is the Fréchet
+distance between the two embedding distributions (``frechet.py``, the math FID uses). Scores are
+comparable only under the same encoder, which the result names.
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from omnitune.evaluate.clip_score import projected
 from omnitune.evaluate.frechet import ExtractorScores, frechet_distance
 
 AUDIO_ENCODER_ENV = "OMNITUNE_AUDIO_ENCODER"
+FAD_HINT = (
+    "no audio encoder: pass --audio-encoder DIR (wav2vec2, HuBERT, AST or CLAP) or set OMNITUNE_AUDIO_ENCODER"
+)
 
 
 def audio_encoder_path(given: str | None) -> str | None:
@@ -34,10 +39,17 @@ class AudioFeatures:
     @classmethod
     def from_pretrained(cls, path: str) -> AudioFeatures:
         """Load an audio encoder and its feature extractor from a directory (or a cached Hub id)."""
-        from transformers import AutoFeatureExtractor, AutoModel
+        from transformers import AutoConfig, AutoFeatureExtractor, AutoModel, AutoModelForAudioXVector
 
         try:
-            return cls(AutoModel.from_pretrained(path), AutoFeatureExtractor.from_pretrained(path), path)
+            architectures = AutoConfig.from_pretrained(path).architectures or []
+            # an x-vector checkpoint (WavLM/UniSpeechSat ...ForXVector): its speaker embedding head
+            auto = (
+                AutoModelForAudioXVector
+                if any(a.endswith("ForXVector") for a in architectures)
+                else AutoModel
+            )
+            return cls(auto.from_pretrained(path), AutoFeatureExtractor.from_pretrained(path), path)
         except (OSError, ValueError) as exc:
             raise ValueError(
                 f"--audio-encoder {path}: not a transformers audio encoder ({exc}); give a directory with "
@@ -63,10 +75,11 @@ class AudioFeatures:
 
     def _encode(self, inputs: dict[str, Any]) -> torch.Tensor:
         if hasattr(self.model, "get_audio_features"):  # CLAP: the projected audio embedding
-            out = self.model.get_audio_features(**inputs)
-            return out if isinstance(out, torch.Tensor) else out.pooler_output
+            return projected(self.model.get_audio_features(**inputs))
         encoder = self.model.get_encoder() if self.model.config.is_encoder_decoder else self.model
-        return encoder(**inputs).last_hidden_state.mean(1)
+        out = encoder(**inputs)
+        xvector = getattr(out, "embeddings", None)
+        return xvector if xvector is not None else out.last_hidden_state.mean(1)
 
 
 def frechet_audio_distance(

@@ -16,6 +16,7 @@ import torch
 from omnitune.evaluate.frechet import ExtractorScores
 
 CLIP_ENV = "OMNITUNE_CLIP_MODEL"
+CLIP_HINT = "no CLIP model: pass --clip DIR or set OMNITUNE_CLIP_MODEL"
 
 
 class ClipScorer:
@@ -42,13 +43,13 @@ class ClipScorer:
         pixels = (images.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
         inputs = self.processor(images=list(pixels), return_tensors="pt")
         with torch.no_grad():
-            return _pooled(self.model.get_image_features(pixel_values=inputs["pixel_values"]))
+            return projected(self.model.get_image_features(pixel_values=inputs["pixel_values"]))
 
     def text_embeddings(self, texts: list[str]) -> torch.Tensor:
         """Projected text embeddings (N, D), truncated to the text tower's length."""
         inputs = self.processor(text=texts, return_tensors="pt", padding=True, truncation=True)
         with torch.no_grad():
-            return _pooled(
+            return projected(
                 self.model.get_text_features(
                     input_ids=inputs["input_ids"], attention_mask=inputs.get("attention_mask")
                 )
@@ -75,6 +76,7 @@ def clip_path(given: str | None) -> str | None:
     return given or os.environ.get(CLIP_ENV) or None
 
 
-def _pooled(output: Any) -> torch.Tensor:
+def projected(output: Any) -> torch.Tensor:
+    """The projected embeddings of a CLIP/CLAP ``get_*_features`` call."""
     # transformers 5 returns a model output whose pooler_output is the projection; 4.x a tensor
     return output if isinstance(output, torch.Tensor) else output.pooler_output

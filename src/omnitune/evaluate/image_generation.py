@@ -15,11 +15,17 @@ from typing import Any
 
 import torch
 
-from omnitune.evaluate.clip_score import ClipScorer
+from omnitune.evaluate.clip_score import CLIP_HINT, ClipScorer
 from omnitune.evaluate.frechet import ExtractorScores
 from omnitune.evaluate.gates import check_gates
 from omnitune.evaluate.image_metrics import VisionFeatures, fid_kid, load_images, subject_similarity
-from omnitune.evaluate.media import MediaEvalOptions, plan_hyperparameters, tiny_config, training_seed
+from omnitune.evaluate.media import (
+    MediaEvalOptions,
+    combined,
+    plan_hyperparameters,
+    tiny_config,
+    training_seed,
+)
 from omnitune.evaluate.report import EvalReport, Sample
 from omnitune.registry.references import ResolvedModel, resolve_model
 from omnitune.store.records import ModelVersionRecord
@@ -197,7 +203,7 @@ def score(
         texts = [prompt for prompt in task.prompts for _ in range(len(files) // len(task.prompts))]
         measured.append(scorers.clip.score(images, texts))
     else:
-        skipped["clip_score"] = "no CLIP model: pass --clip DIR or set OMNITUNE_CLIP_MODEL"
+        skipped["clip_score"] = CLIP_HINT
     if scorers.features is None:
         skipped["fid"] = skipped["kid"] = FEATURES_HINT
     elif min(len(files), len(task.references)) < 2:
@@ -211,9 +217,7 @@ def score(
         else:
             instances = load_images(task.instances, size=task.size)
             measured.append(subject_similarity(images, instances, scorers.features))
-    metrics = {k: v for m in measured for k, v in m.values.items()}
-    extractors = {k: m.extractor for m in measured for k in m.values}
-    return metrics, extractors, skipped
+    return *combined(measured), skipped
 
 
 def samples(task: ImageTask, own: list[Path], base: list[Path], options: MediaEvalOptions) -> list[Sample]:

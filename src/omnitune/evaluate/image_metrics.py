@@ -15,6 +15,7 @@ import torch
 from omnitune.evaluate.frechet import ExtractorScores, frechet_distance, kernel_distance, mean_cosine
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
+EDGE_THRESHOLD = 0.1  # on gradients of [0, 1] luminance scaled so a full black-white step is 1
 
 
 class VisionFeatures(torch.nn.Module):
@@ -128,3 +129,39 @@ def subject_similarity(
         raise ValueError("subject similarity needs generated images and at least one instance image")
     value = mean_cosine(image_features(generated, feature), image_features(instances, feature))
     return ExtractorScores({"subject_similarity": value}, extractor_name(feature))
+
+
+def edge_map(images: torch.Tensor, threshold: float = EDGE_THRESHOLD) -> torch.Tensor:
+    """Binary edges (N, H, W) of [0, 1] images: Sobel gradient magnitude of luminance over ``threshold``."""
+    gray = (images.float() * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
+    sobel = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]]) / 4
+    kernels = torch.stack([sobel, sobel.T])[:, None]
+    gradients = torch.nn.functional.conv2d(
+        torch.nn.functional.pad(gray, (1, 1, 1, 1), mode="replicate"), kernels
+    )
+    return gradients.norm(dim=1) > threshold
+
+
+def edge_f1(conditions: torch.Tensor, generated: torch.Tensor, tolerance: int = 1) -> ExtractorScores:
+    """ControlNet fidelity: F1 of the Sobel edges of each generated image against its conditioning image's,
+    an edge counting as matched within ``tolerance`` pixels (1 = every edge kept, nothing added)."""
+    if conditions.shape != generated.shape or not len(generated):
+        raise ValueError(f"edge F1 needs paired images of one size (got {tuple(conditions.shape)} and "
+                         f"{tuple(generated.shape)})")  # fmt: skip
+    want, got = edge_map(conditions), edge_map(generated)
+    scores = []
+    for a, b in zip(want, got, strict=True):
+        if not a.any() and not b.any():
+            scores.append(1.0)  # both flat: nothing to follow and nothing added
+            continue
+        precision = float((b & _dilate(a, tolerance)).sum()) / max(int(b.sum()), 1)
+        recall = float((a & _dilate(b, tolerance)).sum()) / max(int(a.sum()), 1)
+        scores.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+    return ExtractorScores({"edge_f1": sum(scores) / len(scores)}, f"sobel>{EDGE_THRESHOLD}")
+
+
+def _dilate(mask: torch.Tensor, radius: int) -> torch.Tensor:
+    window = 2 * radius + 1
+    return (
+        torch.nn.functional.max_pool2d(mask[None, None].float(), window, stride=1, padding=radius)[0, 0] > 0
+    )

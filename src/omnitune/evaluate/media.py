@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from omnitune.evaluate.frechet import ExtractorScores
 from omnitune.evaluate.report import EvalReport
-from omnitune.registry.references import ResolvedModel
+from omnitune.registry.references import ResolvedModel, resolve_model
 from omnitune.store.records import ModelVersionRecord
 
 IMAGE_GENERATION = frozenset({"image_lora", "image_dreambooth", "image_textual_inversion"})
@@ -28,6 +29,10 @@ EVALUATORS: dict[str, str] = {
     **{r: "omnitune.evaluate.image_generation:evaluate_image_generation" for r in IMAGE_GENERATION},
     **{r: "omnitune.evaluate.classification:evaluate_classifier" for r in CLASSIFIERS},
     "speech_recognition": "omnitune.evaluate.speech_recognition:evaluate_speech_recognition",
+    "speech_synthesis": "omnitune.evaluate.speech_synthesis:evaluate_speech_synthesis",
+    "music_generation": "omnitune.evaluate.music_generation:evaluate_music_generation",
+    "video_lora": "omnitune.evaluate.video_generation:evaluate_video_generation",
+    "image_controlnet": "omnitune.evaluate.controlnet:evaluate_controlnet",
 }
 DEFAULT_SEED = 42  # RecipeContext's default: a from-config base rebuilt with it matches the trained one
 
@@ -85,6 +90,35 @@ def load_or_explain(what: str, loader: Callable[[], Any]) -> Any:
         raise ValueError(
             f"{what}: could not load it ({exc}); give a local directory saved with save_pretrained"
         ) from None
+
+
+def transformers_baseline(
+    version: ModelVersionRecord,
+    against: str,
+    model_class: Any,
+    build_tiny: Callable[[dict[str, Any]], Any],
+    seed: int,
+) -> tuple[str, Any]:
+    """(label, model) of ``--against``: ``base`` is the saved ``base/``, the catalog config rebuilt with the
+    training seed, or the base id; anything else is a registered version, a directory or a model id."""
+    from omnitune.recipes.media_training import BASE_DIR, load_transformers_artefact
+
+    if against != "base":
+        other = resolve_model(against)
+        path = Path(other.path)
+        loader = (lambda: load_transformers_artefact(model_class, path)) if path.is_dir() else (
+            lambda: model_class.from_pretrained(other.path))  # fmt: skip
+        return other.label, load_or_explain(f"--against {against}", loader)
+    saved = Path(version.artefact_path) / BASE_DIR
+    if (saved / "config.json").is_file():  # a LoRA of a from-config base keeps that base beside it
+        return f"{version.ref} base", model_class.from_pretrained(saved)
+    tiny = tiny_config(version.base_model)
+    if tiny is not None:  # the recipe seeds, then builds: this is the model it trained from
+        return version.base_model, seeded(seed, lambda: build_tiny(tiny))
+    try:
+        return version.base_model, model_class.from_pretrained(version.base_model)
+    except (OSError, ValueError) as exc:
+        raise base_unavailable(version, exc) from None
 
 
 def seeded(seed: int, build: Callable[[], Any]) -> Any:
@@ -156,3 +190,9 @@ def all_rows(options: MediaEvalOptions, seed: int) -> list[dict[str, Any]]:
 def sample_name(path: Path, options: MediaEvalOptions) -> str:
     """A sample file's name relative to the report's directory."""
     return str(path.relative_to(options.samples_dir.parent))
+
+
+def combined(measured: list[ExtractorScores]) -> tuple[dict[str, float], dict[str, str]]:
+    """(metric -> value, metric -> the extractor it was measured with) over several scorers' results."""
+    metrics = {k: v for m in measured for k, v in m.values.items()}
+    return metrics, {k: m.extractor for m in measured for k in m.values}

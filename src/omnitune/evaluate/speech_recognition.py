@@ -16,27 +16,22 @@ from omnitune.evaluate.audio_metrics import word_error_rate
 from omnitune.evaluate.gates import check_gates
 from omnitune.evaluate.media import (
     MediaEvalOptions,
-    base_unavailable,
-    load_or_explain,
+    held_out_rows,
     plan_hyperparameters,
-    tiny_config,
     training_seed,
+    transformers_baseline,
 )
 from omnitune.evaluate.report import EvalReport, Sample
 from omnitune.evaluate.text_metrics import normalise_answer
-from omnitune.registry.references import ResolvedModel, resolve_model
+from omnitune.registry.references import ResolvedModel
 
 
 def evaluate_speech_recognition(target: ResolvedModel, options: MediaEvalOptions) -> EvalReport:
     """WER/CER of the trained model (and the baseline) on the held-out clips; gates checked."""
-    from omnitune.recipes.media_inputs import require, train_and_heldout
-
     version = target.version
     assert version is not None
     seed, hp = training_seed(version), plan_hyperparameters(version)
-    _, held = train_and_heldout(options.data, seed)
-    held = held[: options.limit] if options.limit else held
-    require(held, ("audio", "text"), f"{options.data} (speech recognition eval)")
+    held = held_out_rows(options, seed, ("audio", "text"), "speech recognition")
     references = [str(row["text"]) for row in held]
     model, processor = load_trained(Path(version.artefact_path))
     own = transcribe(model, processor, options.data, held, hp, options.max_new_tokens)
@@ -82,28 +77,11 @@ def load_baseline(target: ResolvedModel, against: str, seed: int) -> tuple[str, 
     from transformers import WhisperForConditionalGeneration
 
     from omnitune.recipes.audio.tiny_models import tiny_whisper
-    from omnitune.recipes.media_training import BASE_DIR, load_transformers_artefact
 
-    version = target.version
-    assert version is not None
-    if against != "base":
-        other = resolve_model(against)  # a version, a directory or a Hub id
-        if Path(other.path).is_dir():
-            return other.label, load_transformers_artefact(WhisperForConditionalGeneration, Path(other.path))
-        return other.label, load_or_explain(
-            f"--against {against}", lambda: WhisperForConditionalGeneration.from_pretrained(other.path)
-        )
-    saved = Path(version.artefact_path) / BASE_DIR
-    if (saved / "config.json").is_file():
-        return f"{version.ref} base", WhisperForConditionalGeneration.from_pretrained(saved)
-    tiny = tiny_config(version.base_model)
-    if tiny is not None:
-        torch.manual_seed(seed)  # the recipe seeds before building, so this is the trained-from model
-        return version.base_model, tiny_whisper(tiny)[0]
-    try:
-        return version.base_model, WhisperForConditionalGeneration.from_pretrained(version.base_model)
-    except (OSError, ValueError) as exc:
-        raise base_unavailable(version, exc) from None
+    assert target.version is not None
+    return transformers_baseline(
+        target.version, against, WhisperForConditionalGeneration, lambda tiny: tiny_whisper(tiny)[0], seed
+    )
 
 
 @torch.no_grad()
