@@ -3,9 +3,12 @@ MusicGen LoRA, each trained a few steps (once per process) and registered into t
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +139,21 @@ def _context(
         events=Events(),
         control=StopAfter(),
     )
+
+
+@contextmanager
+def using_home(home: Path) -> Iterator[None]:
+    """Point this process's settings (and so the store) at ``home``, e.g. a running studio's, for a while."""
+    from omnitune.settings import get_settings
+
+    before = os.environ.get("OMNITUNE_HOME")
+    os.environ["OMNITUNE_HOME"] = str(home)
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("OMNITUNE_HOME", None)
+        else:
+            os.environ["OMNITUNE_HOME"] = before
+        get_settings.cache_clear()

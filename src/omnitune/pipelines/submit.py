@@ -38,8 +38,9 @@ def stage_data(record: PipelineRecord, stage: StageRecord, plan: TrainingPlan) -
 
 
 def submit_stage(record: PipelineRecord, stage: StageRecord) -> str:
-    """Queue the stage's job (registered as `<pipeline>-<stage>`); returns the job id."""
+    """Queue the stage's job (registered as `<pipeline>-<stage>`, owned as the pipeline); returns its id."""
     from omnitune.services import jobs, training
+    from omnitune.store import ownership
 
     plan = pipeline_plan(record)
     training.check_runnable(plan, stage.model_index)
@@ -52,5 +53,6 @@ def submit_stage(record: PipelineRecord, stage: StageRecord) -> str:
         budget_usd=record.budget_usd,
         device=record.device or training.local_device(),
         model_name=f"pipeline-{record.id}-{stage.name}",
+        owner_id=ownership.owner_of("pipeline", record.id),
     )
     return job.id

@@ -22,6 +22,8 @@ PAGES = {
     "/jobs/{ref}": ("job.html", "Job", "jobs"),
     "/models": ("models.html", "Models", "models"),
     "/models/{ref}": ("model.html", "Model", "models"),
+    "/pipelines": ("pipelines.html", "Pipelines", "pipelines"),
+    "/pipelines/{ref}": ("pipeline.html", "Pipeline", "pipelines"),
     "/compare": ("compare.html", "Compare", "compare"),
     "/settings": ("settings.html", "Settings", "settings"),
 }

@@ -28,8 +28,9 @@ right.addEventListener("change", render);
 render();
 
 let session = null;
-let lastPrompt = null;
+let last = null; // the prompt asked last and, for media sessions, its output_id
 const $ = (id) => document.getElementById(id);
+const SIDES = ["base", "fine_tuned"];
 const fail = (err) => { $("try-error").textContent = err.field ? `${err.field}: ${err.message}` : err.message; };
 
 $("session-start").addEventListener("click", async () => {
@@ -37,29 +38,64 @@ $("session-start").addEventListener("click", async () => {
   $("session-status").textContent = "loading both models…";
   try {
     session = await api("POST", "/api/training/test/deploy", { model_id: left.value });
-    $("session-status").textContent = `session ${session.session_id}: ${session.model} vs ${session.base_model}`;
+    $("session-status").textContent = `session ${session.session_id} (${session.modality}): ${session.model} vs ${session.base_model}`;
+    $("media-options").hidden = session.modality === "text";
+    $("music-options").hidden = session.modality !== "music";
     $("try-form").hidden = false;
   } catch (err) { $("session-status").textContent = ""; fail(err); }
 });
 
+// A media side: the image or an audio player for its file, with the seed and how long the side took.
+function showMedia(side, output) {
+  const out = output[side];
+  const label = `${side === "base" ? "base" : "fine-tuned"} output for “${output.prompt}”`;
+  const media = out.media_type.startsWith("image/")
+    ? el("img", { src: out.url, alt: label, id: `media-${side}-file` })
+    : el("audio", { src: out.url, controls: "", preload: "metadata", "aria-label": label, id: `media-${side}-file` });
+  const link = el("a", { href: out.url, download: "", text: "download" });
+  $(`media-${side}`).replaceChildren(media, el("figcaption", { class: "muted" }, `seed ${output.seed} · `, link));
+  $(`media-${side}`).hidden = false;
+  $(`answer-${side}`).hidden = true;
+  $(`latency-${side}`).textContent = `${out.latency_s.toFixed(2)} s`;
+}
+
+function showText(side, answers) {
+  $(`answer-${side}`).textContent = answers[side];
+  $(`answer-${side}`).hidden = false;
+  $(`media-${side}`).hidden = true;
+  $(`latency-${side}`).textContent = "";
+}
+
 $("try-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   $("try-error").textContent = "";
-  lastPrompt = $("try-prompt").value;
+  const prompt = $("try-prompt").value;
+  const body = { session_id: session.session_id, prompt };
+  if (session.modality !== "text") body.seed = Number($("try-seed").value || 0);
+  if (session.modality === "music") body.seconds = Number($("try-seconds").value || 2);
+  $("try-run").disabled = true;
   try {
-    const answers = await api("POST", "/api/training/test/run", { session_id: session.session_id, prompt: lastPrompt });
-    $("answer-base").textContent = answers.base;
-    $("answer-fine_tuned").textContent = answers.fine_tuned;
+    const answers = await api("POST", "/api/training/test/run", body);
+    last = { prompt, output_id: answers.output_id || null };
+    for (const side of SIDES) (session.modality === "text" ? showText : showMedia)(side, answers);
+    for (const side of SIDES) {
+      $(`rate-${side}`).disabled = false;
+      $(`output-${side}`).classList.remove("chosen");
+    }
     $("try-answers").hidden = false;
-  } catch (err) { fail(err); }
+  } catch (err) { fail(err); } finally { $("try-run").disabled = false; }
 });
 
-for (const side of ["base", "fine_tuned"]) {
+for (const side of SIDES) {
   $(`rate-${side}`).addEventListener("click", async () => {
+    const body = { session_id: session.session_id, prompt: last.prompt, chosen: side };
+    if (last.output_id) body.output_id = last.output_id;
     try {
-      const { preference_pairs: pairs } = await api("POST", "/api/training/test/rate",
-        { session_id: session.session_id, prompt: lastPrompt, chosen: side });
-      $("session-status").textContent = `thanks: ${pairs} preference pair${pairs === 1 ? "" : "s"} saved`;
+      const { preference_pairs: pairs } = await api("POST", "/api/training/test/rate", body);
+      const kind = session.modality === "text" ? "" : "media ";
+      $("session-status").textContent = `thanks: ${pairs} ${kind}preference pair${pairs === 1 ? "" : "s"} saved`;
+      for (const other of SIDES) $(`rate-${other}`).disabled = true; // one rating per output
+      $(`output-${side}`).classList.add("chosen");
     } catch (err) { fail(err); }
   });
 }
