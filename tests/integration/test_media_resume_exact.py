@@ -1,9 +1,10 @@
-"""Pause after N steps, resume, finish: every media recipe ends with the weights of an uninterrupted run.
+"""Pause or kill after N steps, resume, finish: every media recipe ends with the weights of a straight run.
 
-Each case trains a tiny from-config model on synthetic data three times with the same seed: straight
-to ``STEPS``, paused at ``PAUSE`` (mid-epoch, after an epoch boundary), then resumed from that
-checkpoint in the same job directories, as the runtime does. Every tensor the two finished runs
-saved (``*.safetensors`` under the output) must match to ``ATOL``.
+Each case trains a tiny from-config model on synthetic data with one seed: straight to ``STEPS``
+(writing a periodic checkpoint at ``PAUSE``, ``save_steps``), paused at ``PAUSE`` (mid-epoch, after an
+epoch boundary) then resumed in the same job directories as the runtime does, and resumed from the
+straight run's periodic checkpoint (what a worker killed after it would do). Every tensor the
+finished runs saved (``*.safetensors`` under the output) must match the straight run's to ``ATOL``.
 """
 
 from __future__ import annotations
@@ -184,7 +185,7 @@ def _train(case: Case, tmp_path: Path, data: Path, name: str, **kwargs: Any) -> 
         recipe=case.recipe,
         method=case.method,
         from_config=case.from_config,
-        hyperparameters=case.hp | {"learning_rate": 1e-2},
+        hyperparameters=case.hp | {"learning_rate": 1e-2, "save_steps": PAUSE},
         max_steps=STEPS,
         name=name,
         **kwargs,
@@ -202,24 +203,32 @@ def _saved_tensors(directory: Path) -> dict[str, torch.Tensor]:
     return tensors
 
 
+def _max_difference(name: str, expected: dict[str, torch.Tensor], got: dict[str, torch.Tensor]) -> float:
+    assert expected and expected.keys() == got.keys()
+    differences = {key: float((expected[key].double() - got[key].double()).abs().max()) for key in expected}
+    worst = max(differences, key=lambda key: differences[key])
+    where = f" ({worst})" if differences[worst] else ""
+    print(f"{name}: {len(differences)} tensors, max |straight - resumed| = {differences[worst]:.3g}{where}")
+    return differences[worst]
+
+
 @pytest.mark.parametrize("name", list(CASES))
-def test_pause_and_resume_ends_where_a_straight_run_does(tmp_path: Path, name: str) -> None:
+def test_pause_or_kill_and_resume_ends_where_a_straight_run_does(tmp_path: Path, name: str) -> None:
     case = CASES[name]
     data = case.data(tmp_path / "data")
     straight, straight_ctx = _train(case, tmp_path, data, "straight")
     assert (straight.status, straight.step) == ("completed", STEPS)
+    periodic = latest_checkpoint(straight_ctx.checkpoints_dir)
+    assert periodic is not None and periodic.name.endswith(f"{PAUSE:08d}")
 
     paused, ctx = _train(case, tmp_path, data, "resumed", control=StopAfter(PAUSE))
     assert (paused.status, paused.step) == ("paused", PAUSE)
     checkpoint = latest_checkpoint(ctx.checkpoints_dir)
     assert checkpoint is not None and checkpoint.name.endswith(f"{PAUSE:08d}")
     resumed, resumed_ctx = _train(case, tmp_path, data, "resumed", resume_from=checkpoint)
-    assert (resumed.status, resumed.step) == ("completed", STEPS)
+    killed, killed_ctx = _train(case, tmp_path, data, "after-kill", resume_from=periodic)
+    assert (resumed.status, resumed.step) == (killed.status, killed.step) == ("completed", STEPS)
 
-    expected, got = _saved_tensors(straight_ctx.output_dir), _saved_tensors(resumed_ctx.output_dir)
-    assert expected and expected.keys() == got.keys()
-    differences = {key: float((expected[key].double() - got[key].double()).abs().max()) for key in expected}
-    worst = max(differences, key=lambda key: differences[key])
-    where = f" ({worst})" if differences[worst] else ""
-    print(f"{name}: {len(differences)} tensors, max |straight - resumed| = {differences[worst]:.3g}{where}")
-    assert differences[worst] <= ATOL, f"{worst} differs by {differences[worst]:.3g}"
+    expected = _saved_tensors(straight_ctx.output_dir)
+    assert _max_difference(f"{name} paused", expected, _saved_tensors(resumed_ctx.output_dir)) <= ATOL
+    assert _max_difference(f"{name} killed", expected, _saved_tensors(killed_ctx.output_dir)) <= ATOL

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,11 @@ class TrainerOutcome:
 class EventsBridge(TrainerCallback):
     """Emit every log line as a ``metrics`` event and relay stop requests to the trainer."""
 
-    def __init__(self, ctx: RecipeContext) -> None:
+    def __init__(
+        self, ctx: RecipeContext, save_steps: int = 0, save: Callable[[int], None] | None = None
+    ) -> None:
         self.ctx = ctx
+        self.save_steps, self.save = save_steps, save
         self.stop_reason: StopReason | None = None
         self.losses: list[float] = []
         self._clock = (time.monotonic(), 0)
@@ -75,17 +79,34 @@ class EventsBridge(TrainerCallback):
         return extra
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
-        """Ask the runtime whether to stop; the trainer then ends after this step."""
+        """Ask the runtime whether to stop (the trainer then ends after this step), else maybe checkpoint."""
         reason = self.ctx.control.stop_requested()
         if reason is not None:
             self.stop_reason = reason
             control.should_training_stop = True
             control.should_log = True  # the last step's loss is still reported
+            return
+        step = int(state.global_step)
+        if (
+            self.save is not None
+            and self.save_steps
+            and step % self.save_steps == 0
+            and step < state.max_steps
+        ):
+            self.save(step)  # a killed worker resumes from here
 
 
 def run_trainer(ctx: RecipeContext, trainer: Any) -> TrainerOutcome:
-    """Train (resuming from ``ctx.resume_from``); on pause/budget checkpoint, on cancel just stop."""
-    bridge = EventsBridge(ctx)
+    """Train (resuming from ``ctx.resume_from``); on pause/budget checkpoint, on cancel just stop.
+
+    ``save_steps`` in the plan's hyperparameters adds a checkpoint every that many steps.
+    """
+
+    def checkpoint(step: int) -> None:
+        path = save_trainer_checkpoint(trainer, ctx.checkpoints_dir, step)
+        ctx.events.emit("checkpoint", step=step, path=str(path))
+
+    bridge = EventsBridge(ctx, int(ctx.hyperparameters.get("save_steps") or 0), checkpoint)
     trainer.add_callback(bridge)
     resume = str(ctx.resume_from) if ctx.resume_from else None
     if resume:
@@ -94,8 +115,7 @@ def run_trainer(ctx: RecipeContext, trainer: Any) -> TrainerOutcome:
     step = int(trainer.state.global_step)
     if bridge.stop_reason is not None:
         if bridge.stop_reason != "cancel":
-            path = save_trainer_checkpoint(trainer, ctx.checkpoints_dir, step)
-            ctx.events.emit("checkpoint", step=step, path=str(path))
+            checkpoint(step)
         status = STATUS_FOR_STOP[bridge.stop_reason]
         ctx.events.emit("stopped", step=step, reason=bridge.stop_reason)
         return TrainerOutcome(step, result=RecipeResult(status, step))
