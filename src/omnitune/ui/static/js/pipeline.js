@@ -45,7 +45,7 @@ function node(stage, { x, y }) {
     transform: `translate(${x},${y})` },
   svg("rect", { width: W, height: H, rx: 10 }),
   svg("text", { x: 12, y: 22, text: clip(stage.name, 26) }),
-  svg("text", { x: 12, y: 41, class: "sub", text: clip(`${stage.role} · ${stage.base_model}`, 34) }),
+  svg("text", { x: 12, y: 41, class: "sub", text: clip(`${stage.role} · ${stage.base_model}`, 31) }),
   svg("text", { x: 12, y: 62, class: "status", text: status(stage) }),
   svg("title", { text: `${stage.name}: ${stage.state}${stage.reason ? ` (${stage.reason})` : ""}` }));
   return stage.job_id ? svg("a", { href: `/jobs/${stage.job_id}`, "aria-label": `${stage.name}: ${stage.state}, open job` }, box) : box;
