@@ -2,7 +2,7 @@
 PY      := .venv/bin/python
 PIP     := $(PY) -m pip
 STAMP   := .venv/.installed
-EXTRAS  := dev,llm,image,audio,video,api
+EXTRAS  := dev,llm,image,audio,video,api,harness,tracking
 
 .PHONY: install demo test test-fast bench lint format clean
 

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     )
     max_cpu_jobs: int = Field(default=1, ge=1, description="Concurrent jobs on the CPU.")
     max_jobs_per_gpu: int = Field(default=1, ge=1, description="Concurrent jobs per GPU.")
+    mlflow_tracking_uri: str | None = Field(
+        default=None,
+        description="Mirror finished runs and registered versions to this MLflow tracking URI "
+        "(sqlite:///PATH, http://HOST:5000, databricks); needs `pip install 'omnitune[tracking]'`.",
+    )
 
     @property
     def jobs_dir(self) -> Path:

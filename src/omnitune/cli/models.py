@@ -51,6 +51,7 @@ def show(
 ) -> None:
     """Show one model version: artefact path, sha256, lineage and metrics."""
     from omnitune.services import models
+    from omnitune.store import registry
 
     version = models.get_version(ref)
     if as_json:
@@ -71,6 +72,10 @@ def show(
         console.print(f"  {key:14} {getattr(version, key)}", soft_wrap=True)
     for key, value in version.metrics.items():
         console.print(f"  metric {key:7} {value}")
+    tags = registry.tags_of(version.id)
+    if "mlflow.model_uri" in tags:
+        console.print(f"  {'mirrored':14} {tags['mlflow.model_uri']} (run {tags.get('mlflow.run_id')}) "
+                      f"in MLflow at {tags.get('mlflow.tracking_uri')}", soft_wrap=True)  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

@@ -47,10 +47,10 @@ def parse_tasks(specs: list[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def run_harness(model: LanguageModel, options: HarnessOptions) -> HarnessResult:
+def run_harness(model: LanguageModel, options: HarnessOptions, manager: Any = None) -> HarnessResult:
     """Run every task on ``model`` through ``lm_eval.simple_evaluate``; raise naming a task that fails."""
     lm_eval, hflm = _import_lm_eval()
-    manager = task_manager(options.tasks, options.include)
+    manager = task_manager(options.tasks, options.include) if manager is None else manager
     lm = hflm(pretrained=model.model, tokenizer=model.tokenizer, batch_size=options.batch_size)
     result = HarnessResult()
     for task in options.tasks:
@@ -106,12 +106,14 @@ def add_harness(
     gates: list[str],
 ) -> None:
     """Add the task metrics of ``model`` (and ``baseline``) to ``report`` and re-check its gates."""
-    own = run_harness(model, options)
+    _import_lm_eval()
+    manager = task_manager(options.tasks, options.include)  # indexing lm-eval's tasks takes seconds: once
+    own = run_harness(model, options, manager)
     report.metrics.update(own.metrics)
     report.examples += own.documents
     report.extractors.update(own.runs)
     if baseline is not None:
-        report.baseline_metrics.update(run_harness(baseline, options).metrics)
+        report.baseline_metrics.update(run_harness(baseline, options, manager).metrics)
     report.gates = check_gates(gates, report.metrics, report.baseline_metrics if baseline else None)
 
 

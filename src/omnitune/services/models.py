@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 from omnitune.data.manifest import DatasetManifest
+from omnitune.registry.mlflow_mirror import mirror_registered
 from omnitune.runtime.events import json_safe
 from omnitune.runtime.index import MODEL_VERSION_FILE
 from omnitune.runtime.jobdir import JobDir, write_atomic
@@ -63,6 +64,7 @@ def register(job_id: str, name: str | None = None) -> ModelVersionRecord:
     }
     record = model_versions.insert_version(**fields)
     write_atomic(home / MODEL_VERSION_FILE, record.model_dump_json(indent=2))
+    mirror_registered(record, job_dir)  # MLflow, when configured; never raises
     return record
 
 
