@@ -163,8 +163,30 @@ def tiny_musicgen(overrides: dict[str, Any]) -> tuple[Any, Any]:
         MusicgenConfig(text_encoder=text, audio_encoder=encodec, decoder=decoder)
     )
     model.generation_config.update(**special)
+    spread_codebooks(model.audio_encoder)
     extractor = EncodecFeatureExtractor(feature_size=1, sampling_rate=encodec.sampling_rate)
     return model, MusicgenProcessor(feature_extractor=extractor, tokenizer=tokenizer)
+
+
+def spread_codebooks(codec: Any, seed: int = 0) -> None:
+    """Give a from-config EnCodec codebooks drawn from its own encoder's frames of seeded noise, as
+    EnCodec's k-means initialisation does from data (from config they are zeros, so every frame would
+    quantise to code 0 and decode to the same sound). The fixed seed keeps the codec identical for
+    every model built from the config, as a pretrained codec would be."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    seconds = 4  # enough frames to draw every code of a small codebook from
+    noise = torch.randn(1, 1, codec.config.sampling_rate * seconds, generator=generator)
+    with torch.no_grad():
+        residual = codec.encoder(noise)[0].T  # (frames, dim)
+        for layer in codec.quantizer.layers:
+            book = layer.codebook
+            rows = torch.randperm(residual.shape[0], generator=generator)[: book.embed.shape[0]]
+            book.embed.copy_(residual[rows])
+            book.embed_avg.copy_(book.embed)
+            book.cluster_size.fill_(1.0)
+            residual = residual - book.decode(book.encode(residual))
 
 
 def char_sentencepiece(texts: list[str], directory: Any) -> Any:
