@@ -102,7 +102,7 @@ def _make_trainer(
     weights: list[float],
 ) -> Any:
     from datasets import Dataset
-    from trl import GRPOConfig, GRPOTrainer
+    from trl import GRPOConfig
 
     common = setup.trainer_kwargs(ctx, hp, default_lr=1e-5 if not setup.uses_adapter(hp) else 1e-4)
     generations = int(hp.get("num_generations", 4))
@@ -115,7 +115,7 @@ def _make_trainer(
         reward_weights=weights,
         **common,
     )
-    return GRPOTrainer(
+    return _resumable_grpo_trainer()(
         model=model,
         reward_funcs=list[Any](rewards),  # trl's type allows None rewards; ours never return one
         args=args,
@@ -123,6 +123,43 @@ def _make_trainer(
         processing_class=tokenizer,
         peft_config=setup.peft_config(hp),
     )
+
+
+def _resumable_grpo_trainer() -> Any:
+    """GRPOTrainer whose prompt order in every epoch is the same in a straight and a resumed run."""
+    from trl import GRPOTrainer
+
+    class ResumableGRPOTrainer(GRPOTrainer):  # type: ignore[misc]
+        def _get_train_sampler(self, dataset: Any = None) -> Any:
+            return EpochReplaySampler(super()._get_train_sampler(dataset))
+
+    return ResumableGRPOTrainer
+
+
+class EpochReplaySampler(torch.utils.data.Sampler[int]):
+    """trl's RepeatSampler with a ``set_epoch`` (the Trainer calls it before each epoch).
+
+    RepeatSampler shuffles with one generator that runs on from epoch to epoch, and a resumed run
+    builds a fresh one: resumed in epoch N, it replayed epoch 0's prompt order. ``set_epoch(N)``
+    reseeds it and replays the N earlier shuffles, so epoch N draws the same order either way.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __iter__(self) -> Any:
+        return iter(self.inner)
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Put the shuffling generator where a straight run's is at the start of ``epoch``."""
+        if not self.inner.shuffle or self.inner.seed is None:
+            return
+        self.inner.generator.manual_seed(self.inner.seed)
+        for _ in range(epoch):
+            torch.randperm(self.inner.num_samples, generator=self.inner.generator)
 
 
 @torch.no_grad()
