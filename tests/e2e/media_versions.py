@@ -1,5 +1,6 @@
-"""Tiny media versions for the studio's media test sessions: a text-to-image LoRA, a SpeechT5 voice and a
-MusicGen LoRA, each trained a few steps (once per process) and registered into the current store."""
+"""Tiny media versions for the studio's media test sessions and `models compare`: a text-to-image LoRA, a
+SpeechT5 voice, a MusicGen LoRA and a Wan image-to-video LoRA, each trained a few steps (once per process)
+and registered into the current store."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from image_helpers import (
     save_tiny_pipeline,
     write_image_dataset,
 )
-from media_helpers import Events, StopAfter, write_prepared, write_tone
+from media_helpers import Events, StopAfter, write_frames, write_prepared, write_tone
 
 from omnitune.plan.schema import ModelChoice, Training, TrainingPlan
 from omnitune.recipes.base import RecipeContext
@@ -37,6 +38,9 @@ SPEECH_HP = {
     "sample_max_len_ratio": 3.0,
 }
 MUSIC_HP = {"learning_rate": 5e-3, "batch_size": 4, "max_steps": 3, "sample_seconds": 0.05, "lora_r": 8}
+VIDEO_HP = {"learning_rate": 1e-2, "batch_size": 2, "max_steps": 2, "num_frames": 9, "height": 16,
+            "width": 16, "max_sequence_length": 16, "sample_steps": 2, "sample_guidance": 1.0, "lora_r": 4,
+            "fps": 8}  # fmt: skip
 
 
 def image_lora(root: Path) -> tuple[RecipeContext, str]:
@@ -97,6 +101,26 @@ def music_lora(root: Path) -> tuple[RecipeContext, str]:
         assert MusicGenerationRecipe().run(ctx).status == "completed"
         _TRAINED["music"] = ctx, "omnitune/tiny-musicgen"
     return _TRAINED["music"]
+
+
+def video_lora(root: Path) -> tuple[RecipeContext, str]:
+    """A LoRA of omnitune/tiny-wan-i2v (image-to-video), 2 steps on coloured clips whose plan names the
+    data (a session's default first frame is its held-out clip's); (context, base)."""
+    if "video" not in _TRAINED:
+        from omnitune.recipes.video.lora import VideoLoraRecipe
+
+        colours = [(200, 30, 30), (30, 30, 200), (30, 200, 30), (200, 200, 30)]
+        rows = [
+            {"video": write_frames(root / "data" / "videos" / f"{i}", 9, 16, rgb, moving=i % 2 == 0),
+             "text": f"a clip in colour {i}", "fps": 8, "num_frames": 9}
+            for i, rgb in enumerate(colours)
+        ]  # fmt: skip
+        data = write_prepared(root / "data", Modality.VIDEO, DataFamily.VIDEO, rows[:3], rows[3:])
+        ctx = _context(root, data, "omnitune/tiny-wan-i2v", "video_lora", Method.LORA, VIDEO_HP)
+        ctx.plan.data.path = str(data)
+        assert VideoLoraRecipe().run(ctx).status == "completed"
+        _TRAINED["video"] = ctx, "omnitune/tiny-wan-i2v"
+    return _TRAINED["video"]
 
 
 def register(trained: tuple[RecipeContext, str], name: str) -> ModelVersionRecord:

@@ -1,9 +1,11 @@
 """Media side-by-side sessions through HTTP against a real `omnitune serve`: a tiny image LoRA, SpeechT5
-voice and MusicGen LoRA each answer a prompt with files beside their base; a rating grows the media
-preference set; files stay private to the session's owner and are deleted when it closes."""
+voice, MusicGen LoRA and Wan image-to-video LoRA each answer a prompt with files beside their base; a
+rating grows the media preference set; files stay private to the session's owner and are deleted when it
+closes; a video session starts from its held-out clip's first frame or from an uploaded one."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 from collections.abc import Iterator
@@ -12,13 +14,14 @@ from typing import Any
 
 import httpx
 import pytest
-from media_versions import image_lora, music_lora, register, speech_voice, using_home
+from media_versions import image_lora, music_lora, register, speech_voice, using_home, video_lora
 from studio_helpers import Studio, running_studio
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 KINDS = {"image": (image_lora, "stripes", "png"), "speech": (speech_voice, "voice", "wav"),
-         "music": (music_lora, "tunes", "wav")}  # fmt: skip
+         "music": (music_lora, "tunes", "wav"), "video": (video_lora, "clips", "mp4")}  # fmt: skip
+MEDIA_TYPES = {"png": "image/png", "wav": "audio/wav", "mp4": "video/mp4"}
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +48,14 @@ def _error(response: httpx.Response, status: int) -> dict[str, Any]:
 
 
 def _decode(kind: str, data: bytes) -> tuple[int, ...]:
-    """The decoded shape of a served file: (height, width) of a PNG, (samples,) of a WAV."""
+    """The decoded shape of a served file: (height, width) of a PNG, (samples,) of a WAV, (frames, height,
+    width, 3) of an MP4."""
+    if kind == "video":
+        import av
+        import numpy as np
+
+        with av.open(io.BytesIO(data)) as container:
+            return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)]).shape
     if kind == "image":
         from PIL import Image
 
@@ -76,7 +86,7 @@ def test_media_session_run_files_rate_isolation_and_close(
     files = {side: client.get(output[side]["url"]) for side in ("base", "fine_tuned")}
     for side, response in files.items():
         assert response.status_code == 200, response.text
-        expected = "image/png" if KINDS[kind][2] == "png" else "audio/wav"
+        expected = MEDIA_TYPES[KINDS[kind][2]]
         assert response.headers["content-type"] == expected == output[side]["media_type"]
         assert output[side]["latency_s"] > 0
         _decode(kind, response.content)
@@ -158,4 +168,36 @@ def test_media_session_bad_input_names_the_field(studio: Studio, versions: dict[
         == "prompt"
     )
     assert _error(client.post("/api/training/test/deploy", json={"model_id": "nope"}), 404)
+    still = {"session_id": sid, "prompt": "hi", "image": base64.b64encode(_png()).decode()}
+    assert _error(client.post("/api/training/test/run", json=still), 422)["field"] == "image"
+    assert client.delete(f"/api/training/test/sessions/{sid}").status_code == 204
+
+
+def _png(size: tuple[int, int] = (8, 8)) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (250, 250, 250)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_video_session_first_frames(studio: Studio, versions: dict[str, str]) -> None:
+    client = studio.client()
+    sid = client.post("/api/training/test/deploy", json={"model_id": versions["video"]}).json()["session_id"]
+    run = {"session_id": sid, "prompt": "a clip in colour 3", "seed": 5}
+    default = client.post("/api/training/test/run", json=run).json()
+    assert default["seed"] == 5 and default["base"]["first_frame"] == default["fine_tuned"]["first_frame"]
+    assert default["fine_tuned"]["first_frame"].startswith("held-out clip videos/3/")  # the validation clip
+    assert _decode("video", client.get(default["base"]["url"]).content) == (9, 16, 16, 3)
+    still = "data:image/png;base64," + base64.b64encode(_png((40, 24))).decode()
+    uploaded = client.post("/api/training/test/run", json={**run, "image": still})
+    assert uploaded.status_code == 200, uploaded.text
+    assert uploaded.json()["fine_tuned"]["first_frame"] == "uploaded"
+    white = client.get(uploaded.json()["fine_tuned"]["url"]).content
+    assert white != client.get(default["fine_tuned"]["url"]).content  # it started from the upload
+    for bad in ("not base64!", base64.b64encode(b"plain text").decode()):
+        error = _error(client.post("/api/training/test/run", json={**run, "image": bad}), 422)
+        assert error["field"] == "image" and "image" in error["message"]
+    rate = {"session_id": sid, "prompt": run["prompt"], "chosen": "base"}
+    assert client.post("/api/training/test/rate", json=rate).status_code == 200
     assert client.delete(f"/api/training/test/sessions/{sid}").status_code == 204

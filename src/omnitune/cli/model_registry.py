@@ -1,5 +1,6 @@
-"""`omnitune models tag | alias | search | verify | history | rm | compare | rate`: registry commands,
-added to the `models` group (the runtime's list/show stay in cli/models.py)."""
+"""`omnitune models tag | alias | search | verify | history | rm | export | serve | push`: registry
+commands, added to the `models` group with `compare` and `rate` (cli/model_compare.py); the runtime's
+list/show stay in cli/models.py."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from omnitune.cli.jobs import friendly_errors
+from omnitune.cli.model_compare import compare_command, rate_command
 
 console = Console()
 
@@ -110,60 +112,6 @@ def rm_command(
 
     removed = versions.remove(ref, force)
     console.print(f"removed {removed.ref} ({removed.id})")
-
-
-@friendly_errors
-def compare_command(
-    model_a: str = typer.Argument(..., help="First model (version ref, directory or id)."),
-    model_b: str = typer.Argument(..., help="Second model."),
-    prompts: Path = typer.Option(
-        ..., help="JSONL (prompt/answer, messages, text+label) or TXT, one prompt a line."
-    ),
-    out: Path | None = typer.Option(None, help="Save the comparison JSON here (input of `models rate`)."),
-    judge: str | None = typer.Option(None, help="openai:MODEL@URL, anthropic:MODEL or local:PATH."),
-    max_new_tokens: int = typer.Option(64, help="Reply length."),
-    as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
-) -> None:
-    """Run the same prompts through two models: outputs side by side, latency, metric deltas, winners."""
-    from omnitune.services.comparison import compare
-
-    comparison = compare(model_a, model_b, prompts, judge=judge, max_new_tokens=max_new_tokens)
-    if out:
-        comparison.write(out)
-    if as_json:
-        typer.echo(comparison.model_dump_json(indent=2))
-        return
-    table = Table(title=f"A = {comparison.model_a}   B = {comparison.model_b}")
-    for header in ("PROMPT", "A", "B", "A s", "B s"):
-        table.add_column(header)
-    for row in comparison.rows:
-        table.add_row(
-            row.messages[-1]["content"][:60],
-            row.output_a[:80],
-            row.output_b[:80],
-            f"{row.latency_a_s:.2f}",
-            f"{row.latency_b_s:.2f}",
-        )
-    console.print(table)
-    for metric, side in comparison.winners.items():
-        a, b = comparison.metrics_a[metric], comparison.metrics_b[metric]
-        console.print(f"  {metric:12} A {a:10.4f}  B {b:10.4f}  delta {b - a:+.4f}  winner {side.upper()}")
-    if out:
-        console.print(f"saved {out}")
-
-
-@friendly_errors
-def rate_command(
-    comparison: Path = typer.Argument(..., help="A comparison JSON from `models compare --out`."),
-    out: Path = typer.Option(..., help="Directory for the prepared preference dataset."),
-    ratings: Path | None = typer.Option(None, help="JSONL of {row, preferred: a|b|tie}; else use --judge."),
-    judge: str | None = typer.Option(None, help="Let a judge rate instead: openai:MODEL@URL, local:PATH …"),
-) -> None:
-    """Turn rated comparisons into a prompt/chosen/rejected dataset that a DPO/KTO plan trains on."""
-    from omnitune.services.comparison import rate
-
-    manifest, count = rate(comparison, out, ratings=ratings, judge=judge)
-    console.print(f"{count} preference pairs -> {out} ({manifest.family.value}); train with method dpo")
 
 
 @friendly_errors

@@ -1,21 +1,21 @@
-"""Media test sessions: a text-to-image, speech or music version and its base generate for the same
-prompt and seed. Each output is a file (PNG or WAV) in the session's folder; a rating copies the two
+"""Media test sessions: a text-to-image, speech, music or video version and its base generate for the same
+prompt and seed. Each output is a file (PNG, WAV or MP4) in the session's folder; a rating copies the two
 files into the user's media preference set and appends a record (prompt, chosen and rejected file
 paths, modality, the two models) to ``$OMNITUNE_HOME/preferences/<user>.media.jsonl``.
 
-The fine-tuned side is loaded by the serving layer (``omnitune.serving.media``); the base side is the
-pipeline or model the version was trained from: rebuilt from its catalog config with the training seed
-when it is a tiny from-config model, the saved ``base/`` of a from-config LoRA, else loaded by id.
+The fine-tuned side is loaded by the serving layer (``omnitune.serving.media``, ``serving.video``); the
+base side is the pipeline or model the version was trained from (``media_bases.py``). ``generate`` runs
+any named sides (a session's ``base``/``fine_tuned``, `models compare`'s ``a``/``b``) with one seed; an
+image-to-video side starts from the request's first frame, else the first side's default frame.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,8 @@ from omnitune.serving.loading import MEDIA_RECIPES
 from omnitune.settings import get_settings
 from omnitune.store.records import ModelVersionRecord
 
-SIDES = ("base", "fine_tuned")
-SUFFIXES = {"image/png": "png", "audio/wav": "wav"}
+SUFFIXES = {"image/png": "png", "audio/wav": "wav", "video/mp4": "mp4"}
+KINDS = MEDIA_RECIPES | {"video_lora": "video"}  # what sessions serve; `models serve` has no video endpoint
 
 
 @dataclass
@@ -35,9 +35,11 @@ class MediaOptions:
     """How to generate one output: the seed both sides share, and per-modality settings."""
 
     seed: int = 0
-    steps: int | None = None  # image: denoising steps (default: the plan's validation steps)
+    steps: int | None = None  # image / video: denoising steps (default: the plan's)
     seconds: float = 2.0  # music: length
     voice: str | None = None  # speech: one of the version's saved voices
+    image: Any = None  # image-to-video: the first frame (a PIL image); default: the version's own
+    image_source: str = "uploaded"
 
 
 @dataclass
@@ -54,37 +56,46 @@ class MediaOutput:
 
 
 def media_kind(version: ModelVersionRecord) -> str | None:
-    """``image``, ``speech`` or ``music`` for a media version's recipe, else None."""
-    return MEDIA_RECIPES.get(version.recipe)
+    """``image``, ``speech``, ``music`` or ``video`` for a media version's recipe, else None."""
+    return KINDS.get(version.recipe)
+
+
+def load_version(version: ModelVersionRecord) -> Any:
+    """The fine-tuned serving model of a media version (its kind's ``kind`` attribute says which)."""
+    from omnitune.evaluate.media import plan_hyperparameters, training_seed
+    from omnitune.serving.media import ImageModel, MusicModel, SpeechModel
+    from omnitune.serving.video import load_video_version
+
+    kind, hp, path = media_kind(version), plan_hyperparameters(version), version.artefact_path
+    if kind == "image":
+        return ImageModel.load(version.ref, path, version.base_model, training_seed(version), hp)
+    if kind == "speech":
+        return SpeechModel.load(version.ref, path, hp)
+    if kind == "music":
+        return MusicModel.load(version.ref, path, hp)
+    if kind == "video":
+        return load_video_version(version)
+    raise PlanFieldError("model_id", f"{version.ref} ({version.recipe}) is not a media version")
 
 
 def load_pair(version: ModelVersionRecord) -> dict[str, Any]:
     """The base and fine-tuned serving models of a media version, keyed by side."""
-    from omnitune.evaluate.media import plan_hyperparameters, training_seed
-    from omnitune.serving.media import ImageModel, MusicModel, SpeechModel
+    from omnitune.services.media_bases import load_base
 
-    kind, hp, seed = media_kind(version), plan_hyperparameters(version), training_seed(version)
-    path = version.artefact_path
-    if kind == "image":
-        image = ImageModel.load(version.ref, path, version.base_model, seed, hp)
-        return {"base": _image_base(version, image, seed), "fine_tuned": image}
-    if kind == "speech":
-        speech = SpeechModel.load(version.ref, path, hp)
-        return {"base": _speech_base(version, speech, seed), "fine_tuned": speech}
-    if kind == "music":
-        music = MusicModel.load(version.ref, path, hp)
-        return {"base": _music_base(version, music, seed), "fine_tuned": music}
-    raise PlanFieldError("model_id", f"{version.ref} ({version.recipe}) is not a media version")
+    trained = load_version(version)
+    return {"base": load_base(version, trained.kind, trained), "fine_tuned": trained}
 
 
 def generate(models: dict[str, Any], folder: Path, prompt: str, options: MediaOptions) -> MediaOutput:
-    """Run the prompt through both sides with the same seed; save each output as a file in ``folder``."""
+    """Run the prompt through every side of ``models`` (side name -> model) with the same seed (and the
+    same first frame); save each output as ``<output_id>-<side>.<png|wav|mp4>`` in ``folder``."""
     output_id = uuid.uuid4().hex[:12]
     folder.mkdir(parents=True, exist_ok=True)
+    options = _shared_first_frame(models, options)
     files, latency, details, media_type = {}, {}, {}, ""
-    for side in SIDES:
+    for side, model in models.items():
         started = time.perf_counter()
-        rendered = _render(models[side], prompt, options)
+        rendered = _render(model, prompt, options)
         latency[side] = round(time.perf_counter() - started, 4)
         media_type = rendered.media_type
         files[side] = folder / f"{output_id}-{side}.{SUFFIXES[media_type]}"
@@ -133,7 +144,7 @@ def output_json(session_id: str, output: MediaOutput) -> dict[str, Any]:
             "latency_s": output.latency_s[side],
             **output.details[side],
         }
-        for side in SIDES
+        for side in output.files
     }
     return {"prompt": output.prompt, "seed": output.seed, "output_id": output.id, **sides}
 
@@ -147,92 +158,28 @@ def _render(model: Any, prompt: str, options: MediaOptions) -> Any:
             return model.generate(ImageRequest(prompt=prompt, seed=options.seed, steps=options.steps))
         if model.kind == "speech":
             return model.speak(SpeechRequest(input=prompt, voice=options.voice, seed=options.seed))
+        if model.kind == "video":
+            return model.animate(prompt, options.seed, options.steps, options.image, options.image_source)
         return model.compose(MusicRequest(prompt=prompt, seconds=options.seconds, seed=options.seed))
     except MediaRequestError as exc:
-        raise PlanFieldError("voice" if "voice" in str(exc) else "prompt", str(exc)) from None
+        raise PlanFieldError(exc.field or "prompt", str(exc)) from None
 
 
-def _image_base(version: ModelVersionRecord, trained: Any, seed: int) -> Any:
-    import torch
-
-    from omnitune.evaluate.image_generation import load_base_pipeline
-    from omnitune.evaluate.language_model import inference_device
-    from omnitune.serving.media import ImageModel
-
-    torch.manual_seed(0)
-    pipe = load_base_pipeline(version.base_model, seed)
-    pipe.set_progress_bar_config(disable=True)
-    return ImageModel(version.base_model, pipe.to(inference_device()), trained.steps, trained.guidance)
-
-
-def _speech_base(version: ModelVersionRecord, trained: Any, seed: int) -> Any:
-    """The untrained SpeechT5 with the version's tokenizer, vocoder and voices (the vocoder never trains)."""
-    import torch
-    from transformers import SpeechT5ForTextToSpeech
-
-    from omnitune.evaluate.media import tiny_config
-    from omnitune.recipes.audio.tiny_models import tiny_speecht5
-    from omnitune.serving.media import SpeechModel
-
-    tiny = tiny_config(version.base_model)
-    if tiny is not None:
-        torch.manual_seed(seed)  # as the recipe does right before it builds the tiny model
-        with tempfile.TemporaryDirectory() as workdir:
-            model, _, _ = tiny_speecht5(tiny, [], workdir)
-        _same_vocabulary(version, model.config.vocab_size, trained.model.config.vocab_size)
-    else:
-        model = _pretrained(SpeechT5ForTextToSpeech, version.base_model)
-    model = model.eval().to(trained.model.device)
-    return SpeechModel(
-        version.base_model, model, trained.processor, trained.vocoder, trained.voices, trained.hp
-    )
-
-
-def _music_base(version: ModelVersionRecord, trained: Any, seed: int) -> Any:
-    import torch
-    from transformers import MusicgenForConditionalGeneration
-
-    from omnitune.evaluate.media import tiny_config
-    from omnitune.recipes.audio.tiny_models import tiny_musicgen
-    from omnitune.recipes.media_training import BASE_DIR
-    from omnitune.serving.media import MusicModel
-
-    saved, tiny = Path(version.artefact_path) / BASE_DIR, tiny_config(version.base_model)
-    if (saved / "config.json").is_file():
-        model = MusicgenForConditionalGeneration.from_pretrained(str(saved))
-    elif tiny is not None:
-        torch.manual_seed(seed)  # as the recipe does right before it builds the tiny model
-        model, _ = tiny_musicgen(tiny)
-    else:
-        model = _pretrained(MusicgenForConditionalGeneration, version.base_model)
-    model = model.eval().to(trained.model.device)
-    return MusicModel(version.base_model, model, trained.processor, trained.guidance)
-
-
-def _same_vocabulary(version: ModelVersionRecord, base: int, trained: int) -> None:
-    if base != trained:
+def _shared_first_frame(models: dict[str, Any], options: MediaOptions) -> MediaOptions:
+    """The request's first frame, else the first image-to-video side's default, for every side."""
+    conditioned = [m for m in models.values() if getattr(m, "image_conditioned", False)]
+    if options.image is not None and not conditioned:
         raise PlanFieldError(
-            "model_id",
-            f"{version.ref}: its rebuilt base {version.base_model} has {base} tokens but the version has "
-            f"{trained}; the tiny base cannot be rebuilt for this version (compare it by its metrics)",
+            "image", "only image-to-video versions start from a first frame; leave image out"
         )
-
-
-def _pretrained(model_cls: Any, base_model: str) -> Any:
-    from omnitune.catalog.entries import get_model
-
-    ref = base_model
-    if not Path(base_model).expanduser().is_dir():
-        try:
-            entry = get_model(base_model)
-            ref = entry.hub_id or entry.id
-        except KeyError:
-            pass
-    try:
-        return model_cls.from_pretrained(ref)
-    except OSError as exc:
+    if options.image is not None or not conditioned:
+        return options
+    first = conditioned[0]
+    if first.first_frame is None:
         raise PlanFieldError(
-            "model_id",
-            f"base model {base_model!r} could not be loaded ({exc}); offline it must be a local directory "
-            "or a model already in the Hugging Face cache",
-        ) from None
+            "image",
+            f"{first.name} is an image-to-video version without a default first frame "
+            f"({first.first_frame_source}); send one as image (a base64 PNG or JPEG; in the CLI, "
+            "--image FILE)",
+        )
+    return replace(options, image=first.first_frame, image_source=first.first_frame_source)

@@ -2,8 +2,8 @@
 
 Language models answer in text, and a person's choice between the two answers is appended to their
 preference set (prompt/chosen/rejected JSONL, the format the DPO-family recipes train on). Text-to-image,
-speech and music versions generate files instead (``media_sessions.py``), rated into a separate media
-preference set.
+speech, music and video versions generate files instead (``media_sessions.py``), rated into a separate
+media preference set.
 
 Sessions live in the server's memory and are closed after SESSION_TTL_S without use; a media session's
 files are deleted with it (rated files were copied into the preference set).
@@ -40,7 +40,7 @@ class TestSession:
     user_id: str
     version: ModelVersionRecord
     models: dict[str, Any]
-    modality: str = "text"  # or image / speech / music
+    modality: str = "text"  # or image / speech / music / video
     created: float = field(default_factory=time.time)
     last_used: float = field(default_factory=time.time)
     answers: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -64,7 +64,7 @@ _lock = threading.Lock()
 
 
 def deploy(user: UserRecord, version: ModelVersionRecord) -> TestSession:
-    """Load the version and its base model side by side (language, text-to-image, speech, music)."""
+    """Load the version and its base model side by side (language, text-to-image, speech, music, video)."""
     kind = media_sessions.media_kind(version)
     if kind is not None:
         session = TestSession(
@@ -96,8 +96,8 @@ def _language_pair(version: ModelVersionRecord) -> dict[str, Any]:
     if not version.recipe.startswith("llm_"):
         raise PlanFieldError("model_id", f"{version.ref} is a {version.recipe} model; side-by-side sessions "
                              "serve language models and the image_lora, image_dreambooth, "
-                             "image_textual_inversion, speech_synthesis and music_generation recipes' "
-                             "versions (compare other models by their metrics)")  # fmt: skip
+                             "image_textual_inversion, speech_synthesis, music_generation and video_lora "
+                             "recipes' versions (compare other models by their metrics)")  # fmt: skip
     base = resolve_model(version.base_model)
     return {"base": ServedModel.load(base.label, base.path),
             "fine_tuned": ServedModel.load(version.ref, version.artefact_path)}  # fmt: skip

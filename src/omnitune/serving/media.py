@@ -21,6 +21,10 @@ MAX_IMAGE_SIDE = 2048
 class MediaRequestError(ValueError):
     """A request the served model cannot honour (size, voice, format); the message says what works."""
 
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
 
 @dataclass
 class Rendered:
@@ -174,7 +178,7 @@ class SpeechModel:
         voice = body.voice or sorted(self.voices)[0]
         if voice not in self.voices:
             raise MediaRequestError(
-                f"voice {voice!r} is not one of this model's voices: {sorted(self.voices)}"
+                f"voice {voice!r} is not one of this model's voices: {sorted(self.voices)}", "voice"
             )
         ids = self.processor.tokenizer(body.input, return_tensors="pt").input_ids.to(self.model.device)
         with self.lock, torch.no_grad():

@@ -1,5 +1,5 @@
 """`/api/training/test`: temporary side-by-side sessions of a base model and its fine-tuned version
-(language models answer in text; image, speech and music versions answer with files served here)."""
+(language models answer in text; image, speech, music and video versions answer with files served here)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Response
 from fastapi import Path as UrlPath
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from omnitune.api.auth import CurrentUser
 from omnitune.api.routes.models import owned_version
@@ -16,6 +16,7 @@ from omnitune.services import test_sessions
 from omnitune.services.media_sessions import MediaOptions
 
 router = APIRouter(prefix="/api/training/test", tags=["test sessions"])
+MEDIA_TYPES = {".png": "image/png", ".wav": "audio/wav", ".mp4": "video/mp4"}
 
 
 class _Body(BaseModel):
@@ -34,13 +35,31 @@ class _Generation(_Body):
     session_id: str = Field(..., min_length=1, max_length=64)
     max_tokens: int = Field(64, ge=1, le=1024)
     seed: int = Field(0, ge=0, le=2**31 - 1, description="media: both sides generate with this seed")
-    steps: int | None = Field(None, ge=1, le=200, description="image: denoising steps")
+    steps: int | None = Field(None, ge=1, le=200, description="image and video: denoising steps")
     seconds: float = Field(2.0, gt=0.0, le=30.0, description="music: length of the clip")
     voice: str | None = Field(None, max_length=200, description="speech: one of the version's voices")
+    image: str | None = Field(
+        None,
+        max_length=16_000_000,
+        description="image-to-video: the first frame, a base64 PNG or JPEG (a data: URL works); default: "
+        "the first frame of the first held-out clip of the version's training data",
+    )
+
+    @field_validator("image")
+    @classmethod
+    def _decodable(cls, value: str | None) -> str | None:
+        from omnitune.serving.video import decode_first_frame
+
+        if value is not None:
+            decode_first_frame(value)  # a ValueError naming what is wrong: a 422 on `image`
+        return value
 
     def media(self) -> MediaOptions:
-        """The media settings of this request."""
-        return MediaOptions(seed=self.seed, steps=self.steps, seconds=self.seconds, voice=self.voice)
+        """The media settings of this request (the first frame decoded)."""
+        from omnitune.serving.video import decode_first_frame
+
+        image = decode_first_frame(self.image) if self.image is not None else None
+        return MediaOptions(self.seed, self.steps, self.seconds, self.voice, image)
 
 
 class RunRequest(_Generation):
@@ -103,12 +122,12 @@ def get_session(session_id: str, user: CurrentUser) -> dict[str, Any]:
 def session_file(
     session_id: str,
     user: CurrentUser,
-    name: str = UrlPath(..., pattern=r"^[0-9a-f]{12}-(base|fine_tuned)\.(png|wav)$"),
+    name: str = UrlPath(..., pattern=r"^[0-9a-f]{12}-(base|fine_tuned)\.(png|wav|mp4)$"),
 ) -> FileResponse:
-    """A PNG or WAV that one of your media sessions generated."""
+    """A PNG, WAV or MP4 that one of your media sessions generated."""
     path = test_sessions.media_file(test_sessions.get(user, session_id), name)
-    media_type = "image/png" if path.suffix == ".png" else "audio/wav"
-    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=1800"})
+    headers = {"Cache-Control": "private, max-age=1800"}
+    return FileResponse(path, media_type=MEDIA_TYPES[path.suffix], headers=headers)
 
 
 @router.delete("/sessions/{session_id}", status_code=204, response_class=Response)

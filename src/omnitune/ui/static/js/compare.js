@@ -41,22 +41,35 @@ $("session-start").addEventListener("click", async () => {
     $("session-status").textContent = `session ${session.session_id} (${session.modality}): ${session.model} vs ${session.base_model}`;
     $("media-options").hidden = session.modality === "text";
     $("music-options").hidden = session.modality !== "music";
+    $("video-options").hidden = session.modality !== "video";
     $("try-form").hidden = false;
   } catch (err) { $("session-status").textContent = ""; fail(err); }
 });
 
-// A media side: the image or an audio player for its file, with the seed and how long the side took.
+// A media side: the image, or an audio or video player for its file, with the seed and the side's latency.
 function showMedia(side, output) {
   const out = output[side];
   const label = `${side === "base" ? "base" : "fine-tuned"} output for “${output.prompt}”`;
+  const player = out.media_type.startsWith("video/") ? "video" : "audio";
   const media = out.media_type.startsWith("image/")
     ? el("img", { src: out.url, alt: label, id: `media-${side}-file` })
-    : el("audio", { src: out.url, controls: "", preload: "metadata", "aria-label": label, id: `media-${side}-file` });
+    : el(player, { src: out.url, controls: "", preload: "metadata", "aria-label": label, id: `media-${side}-file` });
   const link = el("a", { href: out.url, download: "", text: "download" });
-  $(`media-${side}`).replaceChildren(media, el("figcaption", { class: "muted" }, `seed ${output.seed} · `, link));
+  const start = out.first_frame ? ` · first frame: ${out.first_frame}` : "";
+  $(`media-${side}`).replaceChildren(media, el("figcaption", { class: "muted" }, `seed ${output.seed}${start} · `, link));
   $(`media-${side}`).hidden = false;
   $(`answer-${side}`).hidden = true;
   $(`latency-${side}`).textContent = `${out.latency_s.toFixed(2)} s`;
+}
+
+// An uploaded first frame as a data: URL (the API accepts base64 PNG or JPEG, with or without the prefix).
+function dataUrl(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject({ field: "image", message: `could not read ${file.name}` });
+    reader.readAsDataURL(file);
+  });
 }
 
 function showText(side, answers) {
@@ -75,6 +88,8 @@ $("try-form").addEventListener("submit", async (event) => {
   if (session.modality === "music") body.seconds = Number($("try-seconds").value || 2);
   $("try-run").disabled = true;
   try {
+    const frame = $("try-image").files[0];
+    if (session.modality === "video" && frame) body.image = await dataUrl(frame);
     const answers = await api("POST", "/api/training/test/run", body);
     last = { prompt, output_id: answers.output_id || null };
     for (const side of SIDES) (session.modality === "text" ? showText : showMedia)(side, answers);
