@@ -1,5 +1,5 @@
-"""The web UI in a real Chromium: a media side-by-side session on the compare page (image and audio
-shown, a rating counted) and a pipeline drawn as a graph of stages whose status updates live."""
+"""The web UI in a real Chromium: a media side-by-side session on the compare page (image, audio and
+video shown, a rating counted) and a pipeline drawn as a graph of stages whose status updates live."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from media_versions import image_lora, music_lora, register, using_home
+from media_versions import image_lora, music_lora, register, using_home, video_lora
 from pipeline_helpers import linear_pipeline_plan, studio_env
 from studio_helpers import Studio, running_studio
 from test_browser_studio import ARGS, CHROMIUM
@@ -65,6 +65,7 @@ def test_compare_page_shows_media_side_by_side_and_rates(
     with using_home(studio.home):
         image = register(image_lora(tmp_path / "image"), "stripes")
         music = register(music_lora(tmp_path / "music"), "tunes")
+        video = register(video_lora(tmp_path / "video"), "clips")
 
     page.goto(f"{studio.url}/compare?left={image.id}&right={music.id}")
     expect(page.locator("#compare-rows")).to_contain_text("image_lora")
@@ -103,6 +104,36 @@ def test_compare_page_shows_media_side_by_side_and_rates(
     page.click("#rate-base")
     expect(page.locator("#session-status")).to_have_text("thanks: 2 media preference pairs saved")
     page.screenshot(path=str(shots / "2-compare-music.png"), full_page=True)
+    _video_side_by_side(studio, page, video.id, shots, tmp_path)
+
+
+def _video_side_by_side(studio: Studio, page: object, video_id: str, shots: Path, tmp_path: Path) -> None:
+    """An image-to-video session: a first frame uploaded, both MP4s played by the browser, a rating."""
+    from PIL import Image
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    still = tmp_path / "first.png"
+    Image.new("RGB", (16, 16), (250, 250, 250)).save(still)
+    page.goto(f"{studio.url}/compare?left={video_id}")
+    page.click("#session-start")
+    expect(page.locator("#session-status")).to_contain_text("(video)", timeout=60_000)
+    expect(page.locator("#music-options")).to_be_hidden()
+    page.set_input_files("#try-image", str(still))
+    page.fill("#try-prompt", "a clip in colour 0")
+    page.click("#try-run")
+    for side in ("base", "fine_tuned"):
+        player = page.locator(f"#media-{side} video")
+        expect(player).to_be_visible(timeout=60_000)
+        expect(player).to_have_attribute("controls", "")
+        page.wait_for_function(
+            f"() => document.querySelector('#media-{side} video').readyState >= 1", timeout=10_000
+        )
+        assert player.evaluate("v => v.videoWidth") == 16  # the MP4 was decoded by the browser
+    expect(page.locator("#media-fine_tuned figcaption")).to_contain_text("first frame: uploaded")
+    page.click("#rate-fine_tuned")
+    expect(page.locator("#session-status")).to_have_text("thanks: 3 media preference pairs saved")
+    page.screenshot(path=str(shots / "3-compare-video.png"), full_page=True)
 
 
 def test_pipeline_page_draws_stages_edges_and_live_status(studio: Studio, page: object, shots: Path) -> None:
