@@ -170,7 +170,7 @@ def _shared_first_frame(models: dict[str, Any], options: MediaOptions) -> MediaO
     conditioned = [m for m in models.values() if getattr(m, "image_conditioned", False)]
     if options.image is not None and not conditioned:
         raise PlanFieldError(
-            "image", "only image-to-video versions start from a first frame; leave image out"
+            "image", "image (--image): only image-to-video versions start from a first frame; leave it out"
         )
     if options.image is not None or not conditioned:
         return options
