@@ -59,6 +59,8 @@ def omnitune_run(
         "epochs": 1,
         "eval_max_examples": 8,
         "save_steps": 500,  # Trainer's default checkpoint cadence
+        # what the planner picks for this width-256 model on a CPU with native bf16 (else fp32 runs)
+        "precision": "bf16",
         **(hp or {}),
     }
     choice = ModelChoice(role="llm", base_model=str(ws.model_dir), method=Method(method), recipe="llm_sft")

@@ -43,7 +43,19 @@ SHAPES.setdefault(
         max_position_embeddings=1024,
     ),
 )
-EXTRA_POINTS = (("mem_narrow", 16), ("mem_wide", 4))  # (shape, batch size) besides the bench model
+SHAPES.setdefault(
+    "mem_mid",  # not used to calibrate CPU_BF16_BYTES_PER_PARAM: the held-out check of that constant
+    dict(
+        hidden_size=384,
+        intermediate_size=1024,
+        num_hidden_layers=6,
+        num_attention_heads=6,
+        num_key_value_heads=6,
+        max_position_embeddings=1024,
+    ),
+)
+# (shape, batch size) besides the bench model
+EXTRA_POINTS = (("mem_narrow", 16), ("mem_wide", 4), ("mem_mid", 8))
 _CHILD = """
 import json, sys
 from pathlib import Path
@@ -56,7 +68,9 @@ def status(key):  # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the 
 ws = build_workspace(Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3])
 import torch; from transformers import LlamaForCausalLM  # noqa: what a worker holds before a model
 base = status("VmRSS")
-omnitune_run(ws, hp={"batch_size": int(sys.argv[4])})
+from benchmarks.memory import cpu_precision_for
+precision = cpu_precision_for(ws.shape["hidden_size"])
+omnitune_run(ws, hp={"batch_size": int(sys.argv[4]), "precision": precision})
 print(json.dumps({"baseline_kb": base, "peak_kb": status("VmHWM")}))
 """
 
@@ -97,8 +111,17 @@ def estimated_peak(ws: Workspace, batch_size: int) -> float:
         vocab=shape["vocab_size"],
         shape=(shape["hidden_size"], shape["num_hidden_layers"]),
         device="cpu",
+        precision=cpu_precision_for(shape["hidden_size"]),
     )
     return estimate_peak_memory(workload)
+
+
+def cpu_precision_for(hidden: int) -> str:
+    """The precision the planner gives an LLM of this width on this CPU (and the training child uses)."""
+    from omnitune.plan.resources import CPU_BF16_MIN_WIDTH
+    from omnitune.recipes.llm.finetuning import cpu_has_native_bf16
+
+    return "bf16" if hidden >= CPU_BF16_MIN_WIDTH and cpu_has_native_bf16() else "fp32"
 
 
 def measure_point(ws: Workspace, model: str, batch_size: int) -> dict[str, Any]:

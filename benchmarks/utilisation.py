@@ -1,8 +1,9 @@
-"""(3) Hardware utilisation: achieved training FLOP/s over this machine's dense fp32 matmul peak.
+"""(3) Hardware utilisation: achieved training FLOP/s over this machine's dense matmul peak.
 
 FLOPs per token = 6·N (N: parameters in matmuls, head included, lookup embedding not) plus attention
-12·L·d·s (PaLM's count, s the length of the token's sequence). The peak is a 1024² fp32 matmul at the
-training's thread count, measured between the training runs of the same benchmark run.
+12·L·d·s (PaLM's count, s the length of the token's sequence). The peak is a 1024² matmul at the
+training's thread count and in the precision its matmuls run in (bf16 where the recipe autocasts to
+it: CUDA, or a CPU with AVX512-BF16/AMX), measured between the training runs of the same benchmark run.
 
 Two ratios: per CPU-second of this process (training's steady steps over the matmul's median, both
 counted in the process's own CPU time, so other work on a shared machine cancels out) — the figure
@@ -25,12 +26,12 @@ TARGET = 0.6
 STEPS = 8  # optimiser steps per run (epochs repeat); the first is not counted
 
 
-def matmul_peak_flops(size: int = 1024, seconds: float = 1.0) -> tuple[float, float]:
-    """Dense fp32 matmul rates at the current torch thread count: (best FLOP per wall-second,
+def matmul_peak_flops(size: int = 1024, seconds: float = 1.0, dtype: str = "float32") -> tuple[float, float]:
+    """Dense matmul rates in ``dtype`` at the current torch thread count: (best FLOP per wall-second,
     median FLOP per CPU-second of this process) over repeated timings."""
     import torch
 
-    a, b = torch.randn(size, size), torch.randn(size, size)
+    a, b = (torch.randn(size, size, dtype=getattr(torch, dtype)) for _ in range(2))
     a @ b  # warm the kernels
     best, per_cpu, deadline = 0.0, [], time.perf_counter() + seconds
     while time.perf_counter() < deadline:
@@ -56,15 +57,18 @@ def flops_per_token(ws: Workspace) -> float:
 
 def run(profile: Profile, ws: Workspace, shared: dict[str, Any]) -> BenchResult:
     """Peak, training, peak ... per round; utilisation from the medians of steady-state steps."""
-    from omnitune.recipes.llm.finetuning import configure_threads
+    from omnitune.recipes.llm.finetuning import configure_threads, use_bf16
 
+    dtype = (
+        "bfloat16" if use_bf16("cpu", {"precision": "bf16"}) else "float32"
+    )  # the precision the recipe's matmuls run in
     runs, peaks = [], []
     for _ in range(profile.rounds):
         configure_threads("cpu", {})
-        peaks.append(matmul_peak_flops())
+        peaks.append(matmul_peak_flops(dtype=dtype))
         runs.append(omnitune_run(ws, {"max_steps": STEPS}))
     configure_threads("cpu", {})
-    peaks.append(matmul_peak_flops())
+    peaks.append(matmul_peak_flops(dtype=dtype))
     per_token = flops_per_token(ws)
     achieved = statistics.median(r["steady_tokens_per_s"] for r in runs) * per_token
     achieved_cpu = statistics.median(r["steady_tokens_per_cpu_s"] for r in runs) * per_token
@@ -72,7 +76,7 @@ def run(profile: Profile, ws: Workspace, shared: dict[str, Any]) -> BenchResult:
     peak_cpu = statistics.median(cpu for _, cpu in peaks)
     return BenchResult(
         name="utilisation",
-        title="Hardware utilisation (training FLOP/s / measured fp32 matmul peak)",
+        title="Hardware utilisation (training FLOP/s / measured matmul peak in the training precision)",
         figures=[
             Figure("training GFLOP per CPU-second (steady steps)", round(achieved_cpu / 1e9, 2), "GFLOP/s"),
             Figure("matmul GFLOP per CPU-second (median)", round(peak_cpu / 1e9, 2), "GFLOP/s"),
@@ -81,7 +85,13 @@ def run(profile: Profile, ws: Workspace, shared: dict[str, Any]) -> BenchResult:
             Figure("measured matmul peak GFLOP/s (best, wall)", round(peak / 1e9, 2), "GFLOP/s"),
             Figure("utilisation (wall, vs best matmul)", round(achieved / peak, 3), ""),
         ],
-        details={"flops_per_token": per_token, "peaks": peaks, "train_runs": runs, "threads": _threads()},
+        details={
+            "flops_per_token": per_token,
+            "peaks": peaks,
+            "peak_dtype": dtype,
+            "train_runs": runs,
+            "threads": _threads(),
+        },
     )
 
 

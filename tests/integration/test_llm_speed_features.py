@@ -8,10 +8,13 @@ from typing import Any
 import pytest
 from llm_sft_helpers import make_context, run_recipe
 
+from omnitune.catalog.cpu import cpu_bf16_flags
+
 pytestmark = pytest.mark.slow
 
 # reference: one thread, no length bucketing, no packing
 REFERENCE = {
+    "precision": "fp32",
     "batch_size": 8,
     "num_threads": 1,
     "save_steps": 100,
@@ -47,6 +50,17 @@ def test_length_bucketing_and_packing_stay_within_noise(tmp_path: Path) -> None:
     assert abs(sum(bucket_curve[tail]) - sum(ref_curve[tail])) / 4 < 0.25 * ref_curve[0]
     assert abs(bucketed["eval_loss_after"] - ref["eval_loss_after"]) < 0.15 * ref["eval_loss_before"]
     assert abs(packed["eval_loss_after"] - ref["eval_loss_after"]) < 0.15 * ref["eval_loss_before"]
+
+
+@pytest.mark.skipif(not cpu_bf16_flags(), reason="this CPU has no native bf16 (AVX512-BF16/AMX)")
+def test_cpu_bf16_autocast_stays_within_noise_of_fp32(tmp_path: Path) -> None:
+    reference, ref = _losses(tmp_path / "fp32")
+    mixed, bf16 = _losses(tmp_path / "bf16", precision="bf16")
+    assert bf16["eval_loss_after"] < bf16["eval_loss_before"] - 0.5, bf16
+    # same batches and order; bf16 matmuls round to 8 mantissa bits, so allow more than the thread test
+    assert max(abs(a - b) for a, b in zip(reference, mixed, strict=True)) < 0.1 * reference[0]
+    assert abs(bf16["eval_loss_after"] - ref["eval_loss_after"]) < 0.05 * ref["eval_loss_before"]
+    assert mixed != reference  # autocast really ran: bf16 rounding shows in the losses
 
 
 def test_fused_adamw_on_cpu_matches_the_for_each_step() -> None:

@@ -112,3 +112,34 @@ def test_activation_floats_per_hidden_match_what_a_llama_block_saves() -> None:
     saved = sum(n for ptr, n in storages.items() if ptr not in params)
     per_hidden = (saved - 3 * batch * seq * vocab * 4) / (4 * batch * seq * layers * hidden)
     assert abs(per_hidden - CPU_ACTIVATION_FLOATS_PER_HIDDEN) / CPU_ACTIVATION_FLOATS_PER_HIDDEN < 0.15
+
+
+def test_bf16_autocast_activations_per_hidden_match_a_llama_block() -> None:
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from omnitune.plan.memory import CPU_BF16_ACTIVATION_FLOATS_PER_HIDDEN
+
+    torch.set_num_threads(1)
+    hidden, layers, batch, seq, vocab = 256, 2, 2, 32, 50
+    config = LlamaConfig(
+        vocab_size=vocab, hidden_size=hidden, intermediate_size=896, num_hidden_layers=layers,
+        num_attention_heads=4, num_key_value_heads=2,
+    )  # fmt: skip
+    model = LlamaForCausalLM(config)
+    ids = torch.randint(0, vocab, (batch, seq))
+    storages: dict[int, int] = {}
+    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    matmul_weights = sum(p.numel() for n, p in model.named_parameters() if p.dim() == 2 and "embed" not in n)
+
+    def keep(t: torch.Tensor) -> torch.Tensor:
+        storages[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(keep, lambda t: t), torch.autocast("cpu", torch.bfloat16):
+        model(input_ids=ids, labels=ids, use_cache=False)
+    saved = sum(n for ptr, n in storages.items() if ptr not in params) - 2 * matmul_weights  # bf16 copies
+    per_hidden = (saved - 3 * batch * seq * vocab * 4) / (4 * batch * seq * layers * hidden)
+    assert (
+        abs(per_hidden - CPU_BF16_ACTIVATION_FLOATS_PER_HIDDEN) / CPU_BF16_ACTIVATION_FLOATS_PER_HIDDEN < 0.15
+    )

@@ -23,6 +23,13 @@ TOKENIZER_BYTES_PER_ENTRY = 512  # fast tokenizer vocab + merges: 15 MB for a 30
 # q/k/v, rotary, attention output (flash/sdpa: no s² term) ~10, SwiGLU's four ~3h-wide tensors ~12.
 # Counted with saved_tensors_hooks on Llama blocks (21-24.5 per hidden unit at f = 2.7-3.5 h).
 CPU_ACTIVATION_FLOATS_PER_HIDDEN = 22
+# Under CPU bf16 autocast the saved activations shrink (bf16 copies of matmul inputs) to ~16 fp32-sized
+# values per hidden unit (16.3 at widths 256 and 512, same hooks), autocast's bf16 copy of every matmul
+# weight is saved for the backward pass (2 B per parameter), and the process's peak RSS grows by a
+# further ~23 B per parameter: measured 25 and 22 B/param at 10M and 28M parameters (benchmarks/memory.py),
+# beyond what saved tensors account for (oneDNN's bf16 weight reorders and the allocator keeping them).
+CPU_BF16_ACTIVATION_FLOATS_PER_HIDDEN = 16.3
+CPU_BF16_BYTES_PER_PARAM = 2.0 + 23.0
 
 # (params_b upper bound, hidden size, layers) of typical decoder shapes, used for activations.
 _SHAPES = (
@@ -55,7 +62,8 @@ class Workload:
     aux_params_b: float = 0.0  # frozen text encoders / VAE held in bf16
     trainable_fraction: float | None = None  # e.g. ControlNet copies half the denoiser
     shape: tuple[int, int] | None = None  # (hidden, layers) when the config is known
-    device: str = "cuda"  # "cuda" | "cpu": a CPU run is fp32, without a CUDA context
+    device: str = "cuda"  # "cuda" | "cpu": a CPU run is fp32 (or bf16 autocast), without a CUDA context
+    precision: str = "fp32"  # on a CPU: "bf16" = bf16 autocast over fp32 weights (GPU estimates assume bf16)
 
 
 def shape_of(params_b: float) -> tuple[int, int]:
@@ -76,6 +84,11 @@ def trainable_params(w: Workload) -> float:
 def on_cpu(w: Workload) -> bool:
     """Whether the workload trains on a CPU (fp32, resident memory) rather than a GPU."""
     return w.device.startswith("cpu")
+
+
+def cpu_autocast(w: Workload) -> bool:
+    """Whether a CPU workload trains under bf16 autocast (the plan's precision on a bf16-capable CPU)."""
+    return on_cpu(w) and w.precision == "bf16" and w.kind == "sequence"
 
 
 def weight_bytes(w: Workload) -> float:
@@ -118,7 +131,8 @@ def _cpu_sequence_activation_bytes(w: Workload, tokens: int, hidden: int, layers
     Every layer's: the LLM recipes switch gradient checkpointing on only on CUDA (on a CPU it costs
     a third more time for memory a CPU host seldom lacks).
     """
-    kept = CPU_ACTIVATION_FLOATS_PER_HIDDEN * hidden * 4 * tokens * layers
+    floats = CPU_BF16_ACTIVATION_FLOATS_PER_HIDDEN if cpu_autocast(w) else CPU_ACTIVATION_FLOATS_PER_HIDDEN
+    kept = floats * hidden * 4 * tokens * layers
     logits = tokens * w.vocab * 4 * 3  # fp32 logits, the log-softmax kept for backward, their gradient
     return kept + logits
 
@@ -138,7 +152,8 @@ def _cpu_peak_rss(w: Workload) -> float:
     if w.kind == "merge":
         return round(w.params_b * 4.0 * 2 * 1e9 / GB + CPU_PROCESS_BASELINE_GB, 2)  # two fp32 models
     tokenizer = w.vocab * TOKENIZER_BYTES_PER_ENTRY if w.kind == "sequence" else 0.0
-    held = weight_bytes(w) + optimizer_bytes(w) + tokenizer
+    autocast_copies = w.params_b * 1e9 * CPU_BF16_BYTES_PER_PARAM if cpu_autocast(w) else 0.0
+    held = weight_bytes(w) + optimizer_bytes(w) + tokenizer + autocast_copies
     total = held + activation_bytes(w) * CPU_ALLOCATOR_SLACK
     return round(total / GB + CPU_PROCESS_BASELINE_GB, 2)
 

@@ -117,6 +117,7 @@ def workload(model: CatalogModel, recipe: RecipeKey, method: Method, hp: dict[st
         aux_params_b=0.0 if hp.get("cache_text_embeddings") else model.aux_params_b,
         trainable_fraction=spec.get("trainable_fraction"),
         shape=_config_shape(model),
+        precision=str(hp.get("precision", "fp32")),
     )
 
 

@@ -160,10 +160,11 @@ def perplexity(loss: float) -> float:
 
 
 def autocast(settings: LoopSettings) -> Any:
-    """bf16 autocast on CUDA when enabled; otherwise full precision."""
+    """bf16 autocast (CUDA, or a CPU with native bf16 matmuls) when enabled; otherwise full precision."""
     import torch
 
-    return torch.autocast("cuda", dtype=torch.bfloat16) if settings.bf16 else nullcontext()
+    device_type = "cuda" if settings.device.startswith("cuda") else "cpu"
+    return torch.autocast(device_type, dtype=torch.bfloat16) if settings.bf16 else nullcontext()
 
 
 def memory_mb(device: str) -> float:
