@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -102,7 +103,12 @@ def one_thread() -> Iterator[None]:
     """Run torch on one thread: on a shared 2-core machine, more threads mostly wait on each other."""
     import torch
 
-    before = torch.get_num_threads()
+    before, env = torch.get_num_threads(), os.environ.get("OMNITUNE_NUM_THREADS")
     torch.set_num_threads(1)
+    os.environ["OMNITUNE_NUM_THREADS"] = "1"  # recipes pick threads from the load average otherwise
     yield
     torch.set_num_threads(before)
+    if env is None:
+        os.environ.pop("OMNITUNE_NUM_THREADS", None)
+    else:
+        os.environ["OMNITUNE_NUM_THREADS"] = env

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,15 @@ def one_thread() -> Any:
     """Train on one CPU thread: on a shared 2-core machine a second thread mostly spins."""
     import torch
 
-    before = torch.get_num_threads()
+    before, env = torch.get_num_threads(), os.environ.get("OMNITUNE_NUM_THREADS")
     torch.set_num_threads(1)
+    os.environ["OMNITUNE_NUM_THREADS"] = "1"  # recipes pick threads from the load average otherwise
     yield
     torch.set_num_threads(before)
+    if env is None:
+        os.environ.pop("OMNITUNE_NUM_THREADS", None)
+    else:
+        os.environ["OMNITUNE_NUM_THREADS"] = env
 
 
 class Events:

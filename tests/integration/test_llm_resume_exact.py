@@ -16,13 +16,12 @@ from typing import Any
 
 import pytest
 from alignment_helpers import StopAfter, make_ctx, one_thread, write_prepared
+from resume_checks import check_exact_resume
 from test_llm_distill import ROWS, _trained_teacher
 from test_llm_preference import preference_records, unpaired_records
-from test_media_resume_exact import _max_difference, _saved_tensors
 from test_text_classification import _records as topic_records
 from test_text_embeddings import _both_ways
 
-from omnitune.recipes.checkpointing import latest_checkpoint
 from omnitune.recipes.registry import get_recipe
 from omnitune.types import DataFamily, Method
 
@@ -130,19 +129,8 @@ def _train(case: Case, tmp_path: Path, data: Path, name: str, **kwargs: Any) -> 
 def test_pause_or_kill_and_resume_ends_where_a_straight_run_does(tmp_path: Path, name: str) -> None:
     case = CASES[name]
     data = case.data(tmp_path / "data")
-    straight, straight_ctx = _train(case, tmp_path, data, "straight")
-    assert (straight.status, straight.step) == ("completed", STEPS)
-    periodic = latest_checkpoint(straight_ctx.checkpoints_dir)
-    assert periodic is not None and periodic.name.endswith(f"{PAUSE:08d}")
 
-    paused, ctx = _train(case, tmp_path, data, "resumed", control=StopAfter(PAUSE))
-    assert (paused.status, paused.step) == ("paused", PAUSE)
-    checkpoint = latest_checkpoint(ctx.checkpoints_dir)
-    assert checkpoint is not None and checkpoint.name.endswith(f"{PAUSE:08d}")
-    resumed, resumed_ctx = _train(case, tmp_path, data, "resumed", resume_from=checkpoint)
-    killed, killed_ctx = _train(case, tmp_path, data, "after-kill", resume_from=periodic)
-    assert (resumed.status, resumed.step) == (killed.status, killed.step) == ("completed", STEPS)
+    def train(label: str, **kwargs: Any) -> tuple[Any, Any]:
+        return _train(case, tmp_path, data, label, **kwargs)
 
-    expected = _saved_tensors(straight_ctx.output_dir)
-    assert _max_difference(f"{name} paused", expected, _saved_tensors(resumed_ctx.output_dir)) <= ATOL
-    assert _max_difference(f"{name} killed", expected, _saved_tensors(killed_ctx.output_dir)) <= ATOL
+    check_exact_resume(train, StopAfter, name, STEPS, PAUSE, ATOL)

@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import torch
 from media_helpers import StopAfter, make_ctx, one_thread, write_frames, write_prepared, write_tone  # noqa: F401
 from PIL import Image, ImageOps
+from resume_checks import check_exact_resume
 
-from omnitune.recipes.checkpointing import latest_checkpoint
 from omnitune.recipes.registry import get_recipe
 from omnitune.types import DataFamily, Method, Modality
 
@@ -193,42 +192,12 @@ def _train(case: Case, tmp_path: Path, data: Path, name: str, **kwargs: Any) -> 
     return get_recipe(case.recipe).run(ctx), ctx
 
 
-def _saved_tensors(directory: Path) -> dict[str, torch.Tensor]:
-    from safetensors.torch import load_file
-
-    tensors = {}
-    for path in sorted(directory.rglob("*.safetensors")):
-        for key, value in load_file(str(path)).items():
-            tensors[f"{path.relative_to(directory)}:{key}"] = value
-    return tensors
-
-
-def _max_difference(name: str, expected: dict[str, torch.Tensor], got: dict[str, torch.Tensor]) -> float:
-    assert expected and expected.keys() == got.keys()
-    differences = {key: float((expected[key].double() - got[key].double()).abs().max()) for key in expected}
-    worst = max(differences, key=lambda key: differences[key])
-    where = f" ({worst})" if differences[worst] else ""
-    print(f"{name}: {len(differences)} tensors, max |straight - resumed| = {differences[worst]:.3g}{where}")
-    return differences[worst]
-
-
 @pytest.mark.parametrize("name", list(CASES))
 def test_pause_or_kill_and_resume_ends_where_a_straight_run_does(tmp_path: Path, name: str) -> None:
     case = CASES[name]
     data = case.data(tmp_path / "data")
-    straight, straight_ctx = _train(case, tmp_path, data, "straight")
-    assert (straight.status, straight.step) == ("completed", STEPS)
-    periodic = latest_checkpoint(straight_ctx.checkpoints_dir)
-    assert periodic is not None and periodic.name.endswith(f"{PAUSE:08d}")
 
-    paused, ctx = _train(case, tmp_path, data, "resumed", control=StopAfter(PAUSE))
-    assert (paused.status, paused.step) == ("paused", PAUSE)
-    checkpoint = latest_checkpoint(ctx.checkpoints_dir)
-    assert checkpoint is not None and checkpoint.name.endswith(f"{PAUSE:08d}")
-    resumed, resumed_ctx = _train(case, tmp_path, data, "resumed", resume_from=checkpoint)
-    killed, killed_ctx = _train(case, tmp_path, data, "after-kill", resume_from=periodic)
-    assert (resumed.status, resumed.step) == (killed.status, killed.step) == ("completed", STEPS)
+    def train(label: str, **kwargs: Any) -> tuple[Any, Any]:
+        return _train(case, tmp_path, data, label, **kwargs)
 
-    expected = _saved_tensors(straight_ctx.output_dir)
-    assert _max_difference(f"{name} paused", expected, _saved_tensors(resumed_ctx.output_dir)) <= ATOL
-    assert _max_difference(f"{name} killed", expected, _saved_tensors(killed_ctx.output_dir)) <= ATOL
+    check_exact_resume(train, StopAfter, name, STEPS, PAUSE, ATOL)

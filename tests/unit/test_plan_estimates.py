@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from omnitune.catalog import get_model
 from omnitune.catalog.hardware import get_gpu
 from omnitune.plan.memory import Workload, estimate_peak_memory
@@ -86,44 +88,22 @@ def test_the_cpu_fit_uses_the_cpu_formula() -> None:
     assert fit.fits and 0.3 < fit.peak_gb < 1.0  # a tiny model on a CPU: mostly the process itself
 
 
-def test_activation_floats_per_hidden_match_what_a_llama_block_saves() -> None:
+@pytest.mark.parametrize(
+    ("hidden", "intermediate", "bf16"),
+    [(64, 192, False), (256, 896, True)],  # fp32, and CPU bf16 autocast (plans only use it at width >= 256)
+)
+def test_activation_floats_per_hidden_match_what_a_llama_block_saves(
+    hidden: int, intermediate: int, bf16: bool
+) -> None:
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from omnitune.plan.memory import CPU_ACTIVATION_FLOATS_PER_HIDDEN
+    from omnitune.plan.memory import CPU_ACTIVATION_FLOATS_PER_HIDDEN, CPU_BF16_ACTIVATION_FLOATS_PER_HIDDEN
 
     torch.set_num_threads(1)
-    hidden, layers, batch, seq, vocab = 64, 2, 2, 32, 50
+    layers, batch, seq, vocab = 2, 2, 32, 50
     config = LlamaConfig(
-        vocab_size=vocab, hidden_size=hidden, intermediate_size=192, num_hidden_layers=layers,
-        num_attention_heads=4, num_key_value_heads=2,
-    )  # fmt: skip
-    model = LlamaForCausalLM(config)
-    ids = torch.randint(0, vocab, (batch, seq))
-    storages: dict[int, int] = {}
-    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
-
-    def keep(t: torch.Tensor) -> torch.Tensor:
-        storages[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(keep, lambda t: t):
-        model(input_ids=ids, labels=ids, use_cache=False)
-    saved = sum(n for ptr, n in storages.items() if ptr not in params)
-    per_hidden = (saved - 3 * batch * seq * vocab * 4) / (4 * batch * seq * layers * hidden)
-    assert abs(per_hidden - CPU_ACTIVATION_FLOATS_PER_HIDDEN) / CPU_ACTIVATION_FLOATS_PER_HIDDEN < 0.15
-
-
-def test_bf16_autocast_activations_per_hidden_match_a_llama_block() -> None:
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    from omnitune.plan.memory import CPU_BF16_ACTIVATION_FLOATS_PER_HIDDEN
-
-    torch.set_num_threads(1)
-    hidden, layers, batch, seq, vocab = 256, 2, 2, 32, 50
-    config = LlamaConfig(
-        vocab_size=vocab, hidden_size=hidden, intermediate_size=896, num_hidden_layers=layers,
+        vocab_size=vocab, hidden_size=hidden, intermediate_size=intermediate, num_hidden_layers=layers,
         num_attention_heads=4, num_key_value_heads=2,
     )  # fmt: skip
     model = LlamaForCausalLM(config)
@@ -136,10 +116,10 @@ def test_bf16_autocast_activations_per_hidden_match_a_llama_block() -> None:
         storages[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
         return t
 
-    with torch.autograd.graph.saved_tensors_hooks(keep, lambda t: t), torch.autocast("cpu", torch.bfloat16):
+    with torch.autograd.graph.saved_tensors_hooks(keep, lambda t: t), torch.autocast("cpu", enabled=bf16):
         model(input_ids=ids, labels=ids, use_cache=False)
-    saved = sum(n for ptr, n in storages.items() if ptr not in params) - 2 * matmul_weights  # bf16 copies
+    saved = sum(n for ptr, n in storages.items() if ptr not in params)
+    saved -= 2 * matmul_weights if bf16 else 0  # autocast's bf16 weight copies are counted per parameter
     per_hidden = (saved - 3 * batch * seq * vocab * 4) / (4 * batch * seq * layers * hidden)
-    assert (
-        abs(per_hidden - CPU_BF16_ACTIVATION_FLOATS_PER_HIDDEN) / CPU_BF16_ACTIVATION_FLOATS_PER_HIDDEN < 0.15
-    )
+    expected = CPU_BF16_ACTIVATION_FLOATS_PER_HIDDEN if bf16 else CPU_ACTIVATION_FLOATS_PER_HIDDEN
+    assert abs(per_hidden - expected) / expected < 0.15
