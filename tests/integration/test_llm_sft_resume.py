@@ -58,7 +58,7 @@ def test_kill_9_then_resume_matches_uninterrupted_run(tmp_path: Path, method: st
     )
     assert killed.returncode == -9, killed.stderr[-2000:]
     assert not (killed_root / "out").exists()
-    checkpoints = sorted(p.name for p in (killed_root / "checkpoints").iterdir())
+    checkpoints = sorted(p.name for p in (killed_root / "checkpoints").iterdir() if p.is_dir())
     assert checkpoints == ["step-00000003"], checkpoints
 
     ctx, _ = make_context(killed_root, method, hp, resume_from=killed_root / "checkpoints")

@@ -38,7 +38,7 @@ class DistillRecipe:
     def run(self, ctx: RecipeContext) -> RecipeResult:
         """Distil, report held-out KL to the teacher and student loss before/after, save the student."""
         hp = ctx.hyperparameters
-        configure_threads(ctx.device, hp)
+        configure_threads(ctx.device, hp, ctx.checkpoints_dir)
         family = sft_data.read_family(ctx.data_dir)
         train, held = setup.read_splits(ctx, hp)
         teacher, student, tokenizer = _models(ctx, hp, sft_data.texts_for_tokenizer(train + held, family))

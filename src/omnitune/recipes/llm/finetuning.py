@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from omnitune.types import Method
@@ -104,14 +106,28 @@ def _unfreeze_final_norm(model: Any) -> None:
             param.requires_grad_(True)
 
 
-def configure_threads(device: str, hp: dict[str, Any]) -> int:
-    """Threads for CPU math: ``num_threads`` if given, else the physical cores other work leaves idle."""
+THREADS_FILE = "threads.json"  # in the job's checkpoints dir: the count the job's first run chose
+
+
+def configure_threads(device: str, hp: dict[str, Any], checkpoints_dir: Path | None = None) -> int:
+    """Threads for CPU math: ``num_threads`` if given, else the count this job chose before (so a
+    resumed run sums in the same order and ends bit-identical), else the physical cores other work
+    leaves idle, recorded in ``checkpoints_dir`` for later resumes."""
     import torch
 
     if not device.startswith("cpu"):
         return torch.get_num_threads()
     wanted = hp.get("num_threads") or os.environ.get("OMNITUNE_NUM_THREADS")
-    threads = max(1, int(wanted)) if wanted else idle_physical_cores()
+    record = checkpoints_dir / THREADS_FILE if checkpoints_dir is not None else None
+    if wanted:
+        threads = max(1, int(wanted))
+    elif record is not None and record.is_file():
+        threads = int(json.loads(record.read_text(encoding="utf-8"))["threads"])
+    else:
+        threads = idle_physical_cores()
+        if record is not None:
+            record.parent.mkdir(parents=True, exist_ok=True)
+            record.write_text(json.dumps({"threads": threads}), encoding="utf-8")
     torch.set_num_threads(threads)
     return threads
 

@@ -44,7 +44,7 @@ class MergeRecipe:
     def run(self, ctx: RecipeContext) -> RecipeResult:
         """Merge ``merge_models`` onto the base with ``merge_method``; report losses; save."""
         hp = ctx.hyperparameters
-        configure_threads(ctx.device, hp)
+        configure_threads(ctx.device, hp, ctx.checkpoints_dir)
         method, inputs, weights = _settings(hp)
         stop = ctx.control.stop_requested()
         if stop is not None:  # nothing done yet, so nothing to checkpoint: a resume merges afresh

@@ -41,7 +41,7 @@ class PreferenceRecipe:
         hp, method = ctx.hyperparameters, ctx.model.method
         if method not in self.methods:
             raise ValueError(f"llm_preference trains dpo, ipo, orpo, kto, simpo; not {method.value!r}")
-        configure_threads(ctx.device, hp)
+        configure_threads(ctx.device, hp, ctx.checkpoints_dir)
         fields = _check_family(ctx, method)
         train, held = setup.read_splits(ctx, hp)
         model, tokenizer = setup.load_policy(ctx, setup.message_texts(train + held))

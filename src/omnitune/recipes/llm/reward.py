@@ -38,7 +38,7 @@ class RewardModelRecipe:
                 f"{ctx.data_dir}/manifest.json: family {family.value!r}; reward modelling needs "
                 "'preference' records {'prompt': [...], 'chosen': [...], 'rejected': [...]}"
             )
-        configure_threads(ctx.device, hp)
+        configure_threads(ctx.device, hp, ctx.checkpoints_dir)
         train, held = setup.read_splits(ctx, hp)
         model, tokenizer = setup.load_policy(
             ctx, setup.message_texts(train + held), for_classification=True, num_labels=1

@@ -37,7 +37,7 @@ class RLRecipe:
         """Train with GRPO, report held-out sampled reward before/after, save the policy."""
         hp, method = ctx.hyperparameters, ctx.model.method
         _check_supported(ctx, method, hp)
-        configure_threads(ctx.device, hp)
+        configure_threads(ctx.device, hp, ctx.checkpoints_dir)
         train, held = (_prompts(records) for records in setup.read_splits(ctx, hp))
         model, tokenizer = setup.load_policy(ctx, setup.message_texts(train + held))
         rewards = build_rewards(list(hp.get("rewards", ["exact_match"])), hp)

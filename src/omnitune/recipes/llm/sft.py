@@ -55,7 +55,7 @@ class SFTRecipe:
                 f"llm_sft cannot train method {method.value!r}; it trains {_names(self.methods)}"
             )
         _seed_everything(ctx.seed)
-        ft.configure_threads(ctx.device, hp)
+        ft.configure_threads(ctx.device, hp, ctx.checkpoints_dir)
         family = data.read_family(ctx.data_dir)
         train_records, val_records = _splits(ctx, hp)
         checkpoint = resolve_checkpoint(ctx.resume_from) if ctx.resume_from else None

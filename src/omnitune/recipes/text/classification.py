@@ -33,7 +33,7 @@ class TextClassificationRecipe:
         """Train, report accuracy before/after on held-out text, save model + tokenizer."""
         hp = {**DEFAULTS, **ctx.hyperparameters}
         torch.manual_seed(ctx.seed)
-        configure_threads(ctx.device, hp)
+        configure_threads(ctx.device, hp, ctx.checkpoints_dir)
         train, held = train_and_heldout(ctx.data_dir, DataFamily.CLASSIFICATION, ctx.seed)
         labels = _label_vocabulary(train, held)
         label_ids = {label: i for i, label in enumerate(labels)}

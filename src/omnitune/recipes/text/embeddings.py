@@ -36,7 +36,7 @@ class TextEmbeddingsRecipe:
 
         hp = {**DEFAULTS, **ctx.hyperparameters}
         torch.manual_seed(ctx.seed)
-        configure_threads(ctx.device, hp)
+        configure_threads(ctx.device, hp, ctx.checkpoints_dir)
         train, held = train_and_heldout(ctx.data_dir, DataFamily.PAIRS, ctx.seed)
         require_fields(train, ("anchor", "positive"), "train")
         require_fields(held, ("anchor", "positive"), "held-out")
