@@ -8,41 +8,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from media_helpers import make_ctx, one_thread, write_frames, write_prepared  # noqa: F401
+from media_helpers import make_ctx, one_thread  # noqa: F401
 from PIL import Image
+from test_video_lora import HP as T2V_HP
+from test_video_lora import _clips as t2v_clips
 
 from omnitune.recipes.video.lora import VideoLoraRecipe
-from omnitune.types import DataFamily, Method, Modality
+from omnitune.types import Method
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
-HP = {
-    "learning_rate": 1e-2,
-    "batch_size": 2,
-    "max_steps": 8,
-    "num_frames": 9,
-    "height": 16,
-    "width": 16,
-    "max_sequence_length": 16,
-    "sample_steps": 2,
-    "sample_guidance": 1.0,
-    "lora_r": 4,
-    "fps": 8,
-}
+HP = T2V_HP | {"max_steps": 8}
 
 
 def _clips(root: Path) -> Path:
-    colours = {"a red clip": (200, 30, 30), "a blue clip": (30, 30, 200), "a green clip": (30, 200, 30)}
-    rows = [
-        {
-            "video": write_frames(root / "videos" / f"{i:04d}", 9, 32, rgb, moving=True),
-            "text": text,
-            "fps": 8,
-            "num_frames": 9,
-        }
-        for i, (text, rgb) in enumerate(colours.items())
-    ]
-    return write_prepared(root, Modality.VIDEO, DataFamily.VIDEO, rows)
+    return t2v_clips(root, size=32, all_moving=True)
 
 
 def _train(tmp_path: Path, family: str, hp: dict[str, object]) -> tuple[object, Path]:

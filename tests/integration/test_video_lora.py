@@ -27,11 +27,14 @@ HP = {
 }
 
 
-def _clips(root: Path) -> Path:
+def _clips(root: Path, size: int = 16, all_moving: bool = False) -> Path:
+    """Three 9-frame captioned clips of one colour each (some, or all, with a moving square)."""
     colours = {"a red clip": (200, 30, 30), "a blue clip": (30, 30, 200), "a green clip": (30, 200, 30)}
     rows = [
         {
-            "video": write_frames(root / "videos" / f"{i:04d}", 9, 16, rgb, moving=i % 2 == 0),
+            "video": write_frames(
+                root / "videos" / f"{i:04d}", 9, size, rgb, moving=all_moving or i % 2 == 0
+            ),
             "text": text,
             "fps": 8,
             "num_frames": 9,
