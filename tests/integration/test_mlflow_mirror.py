@@ -4,6 +4,7 @@ broken store that leaves only a warning event."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,8 @@ def test_plan_report_to_mlflow_mirrors_run_and_version_to_a_local_store(data: Pa
 
     shown = CliRunner().invoke(app, ["models", "show", version.ref])
     assert shown.exit_code == 0 and "mirrored" in shown.output and "models:/line/1" in shown.output
+    as_json = CliRunner().invoke(app, ["models", "show", version.ref, "--json"])
+    assert json.loads(as_json.output)["tags"]["mlflow.model_uri"] == "models:/line/1"
 
 
 def test_tracking_uri_setting_mirrors_each_version_and_a_broken_store_is_only_a_warning(

@@ -54,8 +54,9 @@ def show(
     from omnitune.store import registry
 
     version = models.get_version(ref)
+    tags = registry.tags_of(version.id)
     if as_json:
-        typer.echo(version.model_dump_json(indent=2))
+        typer.echo(json.dumps({**version.model_dump(mode="json"), "tags": tags}, indent=2))
         return
     console.print(f"[bold]{version.ref}[/bold]  ({version.id})")
     for key in (
@@ -72,7 +73,6 @@ def show(
         console.print(f"  {key:14} {getattr(version, key)}", soft_wrap=True)
     for key, value in version.metrics.items():
         console.print(f"  metric {key:7} {value}")
-    tags = registry.tags_of(version.id)
     if "mlflow.model_uri" in tags:
         console.print(f"  {'mirrored':14} {tags['mlflow.model_uri']} (run {tags.get('mlflow.run_id')}) "
                       f"in MLflow at {tags.get('mlflow.tracking_uri')}", soft_wrap=True)  # fmt: skip

@@ -17,7 +17,17 @@ from typing import Any
 
 # Events worth indexing in the store; per-step metrics stay only in the file.
 INDEXED_EVENTS = frozenset(
-    {"state", "budget_alert", "budget_raised", "result", "error", "adopted", "registered"}
+    {
+        "state",
+        "budget_alert",
+        "budget_raised",
+        "result",
+        "error",
+        "adopted",
+        "registered",
+        "mirrored",
+        "warning",
+    }
 )
 
 
