@@ -16,11 +16,11 @@ from typing import Any
 
 import torch
 
-from omnitune.evaluate.gates import check_gates
 from omnitune.evaluate.media import (
     MediaEvalOptions,
     all_rows,
     base_unavailable,
+    finish_report,
     held_out_rows,
     load_or_explain,
     seeded,
@@ -102,15 +102,12 @@ def evaluate_classifier(target: ResolvedModel, options: MediaEvalOptions) -> Eva
         base = predict(base_model, inputs, held)
         report.baseline_metrics = classification_scores(base, references)
         report.notes += [NEW_HEAD_NOTE] if fresh_head else []
-    report.samples = [
+    samples = [
         Sample(prompt=str(row[kind.field]), reference=ref, prediction=pred,
                baseline_prediction=base[i] if base else None)
         for i, (row, ref, pred) in enumerate(zip(held, references, own, strict=True))
-    ][:20]  # fmt: skip
-    report.gates = check_gates(
-        options.gates, report.metrics, report.baseline_metrics if options.against else None
-    )
-    return report
+    ]  # fmt: skip
+    return finish_report(report, options, samples)
 
 
 def classification_scores(predictions: list[str], references: list[str]) -> dict[str, float]:

@@ -20,19 +20,19 @@ import torch
 
 from omnitune.evaluate.clip_score import CLIP_HINT, ClipScorer
 from omnitune.evaluate.frechet import ExtractorScores
-from omnitune.evaluate.gates import check_gates
 from omnitune.evaluate.image_generation import load_base_pipeline
 from omnitune.evaluate.image_metrics import edge_f1, load_images
 from omnitune.evaluate.media import (
     MediaEvalOptions,
     combined,
+    file_samples,
+    finish_report,
     held_out_rows,
     load_or_explain,
     plan_hyperparameters,
-    sample_name,
     training_seed,
 )
-from omnitune.evaluate.report import EvalReport, Sample
+from omnitune.evaluate.report import EvalReport
 from omnitune.registry.references import ResolvedModel, resolve_model
 from omnitune.store.records import ModelVersionRecord
 
@@ -61,16 +61,9 @@ def evaluate_controlnet(target: ResolvedModel, options: MediaEvalOptions) -> Eva
         report.against, base_pipe = load_baseline(target, options.against, seed)
         base = generate(base_pipe, held, conditions, (size, steps), options, "baseline")
         report.baseline_metrics, _, _ = score(base, held, conditions, size, clip, options)
-    report.samples = [
-        Sample(prompt=str(held[i // options.num_images].get("text") or ""),
-               reference=str(held[i // options.num_images][CONDITION]), prediction=sample_name(path, options),
-               baseline_prediction=sample_name(base[i], options) if base else None)
-        for i, path in enumerate(own)
-    ][:20]  # fmt: skip
-    report.gates = check_gates(
-        options.gates, report.metrics, report.baseline_metrics if options.against else None
-    )
-    return report
+    rows = [held[i // options.num_images] for i in range(len(own))]
+    prompts, references = [str(r.get("text") or "") for r in rows], [str(r[CONDITION]) for r in rows]
+    return finish_report(report, options, file_samples(prompts, references, own, base, options))
 
 
 def load_controlled(version: ModelVersionRecord, controlnet_dir: Path, seed: int) -> Any:

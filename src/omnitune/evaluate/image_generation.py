@@ -17,16 +17,17 @@ import torch
 
 from omnitune.evaluate.clip_score import CLIP_HINT, ClipScorer
 from omnitune.evaluate.frechet import ExtractorScores
-from omnitune.evaluate.gates import check_gates
 from omnitune.evaluate.image_metrics import VisionFeatures, fid_kid, load_images, subject_similarity
 from omnitune.evaluate.media import (
     MediaEvalOptions,
     combined,
+    file_samples,
+    finish_report,
     plan_hyperparameters,
     tiny_config,
     training_seed,
 )
-from omnitune.evaluate.report import EvalReport, Sample
+from omnitune.evaluate.report import EvalReport
 from omnitune.registry.references import ResolvedModel, resolve_model
 from omnitune.store.records import ModelVersionRecord
 
@@ -73,11 +74,9 @@ def evaluate_image_generation(target: ResolvedModel, options: MediaEvalOptions) 
         report.against, base_pipe = load_baseline(target, options.against)
         base_files = generate(base_pipe, task, options, "baseline")
         report.baseline_metrics, _, _ = score(base_files, task, scorers)
-    report.samples = samples(task, own, base_files, options)
-    report.gates = check_gates(
-        options.gates, report.metrics, report.baseline_metrics if options.against else None
-    )
-    return report
+    prompts = [task.prompts[i // options.num_images] for i in range(len(own))]
+    samples = file_samples(prompts, [None] * len(own), own, base_files, options)
+    return finish_report(report, options, samples)
 
 
 def load_base_pipeline(base_model: str, seed: int) -> Any:
@@ -218,22 +217,6 @@ def score(
             instances = load_images(task.instances, size=task.size)
             measured.append(subject_similarity(images, instances, scorers.features))
     return *combined(measured), skipped
-
-
-def samples(task: ImageTask, own: list[Path], base: list[Path], options: MediaEvalOptions) -> list[Sample]:
-    """One sample per generated image: its prompt and file (and the baseline's), relative to the report."""
-    per_prompt = options.num_images
-    found = []
-    for i, path in enumerate(own):
-        base_name = str(base[i].relative_to(options.samples_dir.parent)) if i < len(base) else None
-        found.append(
-            Sample(
-                prompt=task.prompts[i // per_prompt],
-                prediction=str(path.relative_to(options.samples_dir.parent)),
-                baseline_prediction=base_name,
-            )
-        )
-    return found
 
 
 def _summary(artefact: Path) -> dict[str, Any]:

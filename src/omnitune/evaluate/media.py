@@ -11,13 +11,14 @@ follow held-out conditioning images (``controlnet.py``) and classifiers label he
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from omnitune.evaluate.frechet import ExtractorScores
-from omnitune.evaluate.report import EvalReport
+from omnitune.evaluate.gates import check_gates
+from omnitune.evaluate.report import EvalReport, Sample
 from omnitune.registry.references import ResolvedModel, resolve_model
 from omnitune.store.records import ModelVersionRecord
 
@@ -196,3 +197,30 @@ def combined(measured: list[ExtractorScores]) -> tuple[dict[str, float], dict[st
     """(metric -> value, metric -> the extractor it was measured with) over several scorers' results."""
     metrics = {k: v for m in measured for k, v in m.values.items()}
     return metrics, {k: m.extractor for m in measured for k in m.values}
+
+
+MAX_SAMPLES = 20  # predictions kept in a report
+
+
+def file_samples(
+    prompts: Sequence[str],
+    references: Sequence[str | None],
+    own: Sequence[Path],
+    base: Sequence[Path],
+    options: MediaEvalOptions,
+) -> list[Sample]:
+    """One sample per generated file, linked beside the baseline's file at the same index (if any)."""
+    return [
+        Sample(prompt=prompt, reference=reference, prediction=sample_name(path, options),
+               baseline_prediction=sample_name(base[i], options) if base else None)
+        for i, (prompt, reference, path) in enumerate(zip(prompts, references, own, strict=True))
+    ]  # fmt: skip
+
+
+def finish_report(report: EvalReport, options: MediaEvalOptions, samples: list[Sample]) -> EvalReport:
+    """Keep the first MAX_SAMPLES samples and check the gates (relative ones against --against)."""
+    report.samples = samples[:MAX_SAMPLES]
+    report.gates = check_gates(
+        options.gates, report.metrics, report.baseline_metrics if options.against else None
+    )
+    return report

@@ -18,18 +18,18 @@ import numpy as np
 from omnitune.evaluate.audio_embeddings import FAD_HINT, AudioFeatures, frechet_audio_distance
 from omnitune.evaluate.clap_score import ClapScorer
 from omnitune.evaluate.frechet import ExtractorScores
-from omnitune.evaluate.gates import check_gates
 from omnitune.evaluate.media import (
     MediaEvalOptions,
     combined,
+    file_samples,
+    finish_report,
     held_out_rows,
     load_or_explain,
     plan_hyperparameters,
-    sample_name,
     training_seed,
     transformers_baseline,
 )
-from omnitune.evaluate.report import EvalReport, Sample
+from omnitune.evaluate.report import EvalReport
 from omnitune.registry.references import ResolvedModel
 
 CLAP_HINT = (
@@ -67,16 +67,8 @@ def evaluate_music_generation(target: ResolvedModel, options: MediaEvalOptions) 
         )
         base = play(base_model, processor, held, references, hp, options, "baseline")
         report.baseline_metrics, _, _ = score(base, texts, references, rate, options)
-    report.samples = [
-        Sample(prompt=text, reference=str(held[i // options.num_images]["audio"]),
-               prediction=sample_name(path, options),
-               baseline_prediction=sample_name(base[i], options) if base else None)
-        for i, (text, path) in enumerate(zip(texts, own, strict=True))
-    ][:20]  # fmt: skip
-    report.gates = check_gates(
-        options.gates, report.metrics, report.baseline_metrics if options.against else None
-    )
-    return report
+    reference_files = [str(held[i // options.num_images]["audio"]) for i in range(len(texts))]
+    return finish_report(report, options, file_samples(texts, reference_files, own, base, options))
 
 
 def load_trained(artefact: Path) -> tuple[Any, Any]:

@@ -13,9 +13,9 @@ from typing import Any
 import torch
 
 from omnitune.evaluate.audio_metrics import word_error_rate
-from omnitune.evaluate.gates import check_gates
 from omnitune.evaluate.media import (
     MediaEvalOptions,
+    finish_report,
     held_out_rows,
     plan_hyperparameters,
     training_seed,
@@ -46,15 +46,12 @@ def evaluate_speech_recognition(target: ResolvedModel, options: MediaEvalOptions
         report.baseline_metrics = word_error_rate(
             [normalise_answer(t) for t in base], [normalise_answer(r) for r in references]
         )
-    report.samples = [
+    samples = [
         Sample(prompt=str(row["audio"]), reference=ref, prediction=text,
                baseline_prediction=base[i] if base else None)
         for i, (row, ref, text) in enumerate(zip(held, references, own, strict=True))
-    ][:20]  # fmt: skip
-    report.gates = check_gates(
-        options.gates, report.metrics, report.baseline_metrics if options.against else None
-    )
-    return report
+    ]  # fmt: skip
+    return finish_report(report, options, samples)
 
 
 def load_trained(artefact: Path) -> tuple[Any, Any]:

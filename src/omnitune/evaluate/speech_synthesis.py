@@ -22,19 +22,19 @@ import numpy as np
 from omnitune.evaluate.audio_embeddings import FAD_HINT, AudioFeatures, frechet_audio_distance
 from omnitune.evaluate.audio_metrics import word_error_rate
 from omnitune.evaluate.frechet import ExtractorScores, mean_cosine
-from omnitune.evaluate.gates import check_gates
 from omnitune.evaluate.media import (
     MediaEvalOptions,
     all_rows,
     combined,
+    file_samples,
+    finish_report,
     held_out_rows,
     load_or_explain,
     plan_hyperparameters,
-    sample_name,
     training_seed,
     transformers_baseline,
 )
-from omnitune.evaluate.report import EvalReport, Sample
+from omnitune.evaluate.report import EvalReport
 from omnitune.evaluate.text_metrics import normalise_answer
 from omnitune.registry.references import ResolvedModel, resolve_model
 
@@ -85,15 +85,9 @@ def evaluate_speech_synthesis(target: ResolvedModel, options: MediaEvalOptions) 
         report.against, base_model = load_baseline(version, options, seed)
         base = speak(voice, base_model, held, hp, options, "baseline")
         report.baseline_metrics, _, _ = score(base, held, options, seed)
-    report.samples = [
-        Sample(prompt=str(row["text"]), reference=str(row["audio"]), prediction=sample_name(path, options),
-               baseline_prediction=sample_name(base.files[i], options) if base else None)
-        for i, (row, path) in enumerate(zip(own.rows, own.files, strict=True))
-    ][:20]  # fmt: skip
-    report.gates = check_gates(
-        options.gates, report.metrics, report.baseline_metrics if options.against else None
-    )
-    return report
+    prompts, references = [str(r["text"]) for r in own.rows], [str(r["audio"]) for r in own.rows]
+    samples = file_samples(prompts, references, own.files, base.files if base else [], options)
+    return finish_report(report, options, samples)
 
 
 def load_voice(artefact: Path) -> Voice:

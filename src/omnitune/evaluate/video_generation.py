@@ -18,20 +18,20 @@ import torch
 
 from omnitune.evaluate.clip_score import CLIP_HINT
 from omnitune.evaluate.frechet import ExtractorScores
-from omnitune.evaluate.gates import check_gates
 from omnitune.evaluate.image_generation import FEATURES_HINT, Scorers, load_scorers
 from omnitune.evaluate.media import (
     MediaEvalOptions,
     base_unavailable,
     combined,
+    file_samples,
+    finish_report,
     held_out_rows,
     plan_hyperparameters,
-    sample_name,
     seeded,
     tiny_config,
     training_seed,
 )
-from omnitune.evaluate.report import EvalReport, Sample
+from omnitune.evaluate.report import EvalReport
 from omnitune.evaluate.video_metrics import frame_fid_kid, frames_tensor, sample_frames, temporal_consistency
 from omnitune.registry.references import ResolvedModel, resolve_model
 from omnitune.store.records import ModelVersionRecord
@@ -59,16 +59,8 @@ def evaluate_video_generation(target: ResolvedModel, options: MediaEvalOptions) 
         report.against, base_video = load_baseline(target, options.against, hp, seed)
         base, base_clips = sample(base_video, latents, held, options, "baseline")
         report.baseline_metrics, _, _ = score(base_clips, references, texts, scorers)
-    report.samples = [
-        Sample(prompt=text, reference=str(held[i // options.num_images]["video"]),
-               prediction=sample_name(path, options),
-               baseline_prediction=sample_name(base[i], options) if base else None)
-        for i, (text, path) in enumerate(zip(texts, own, strict=True))
-    ][:20]  # fmt: skip
-    report.gates = check_gates(
-        options.gates, report.metrics, report.baseline_metrics if options.against else None
-    )
-    return report
+    reference_files = [str(held[i // options.num_images]["video"]) for i in range(len(texts))]
+    return finish_report(report, options, file_samples(texts, reference_files, own, base, options))
 
 
 def video_hyperparameters(version: ModelVersionRecord) -> dict[str, Any]:
