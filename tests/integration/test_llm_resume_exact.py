@@ -81,6 +81,13 @@ CASES: dict[str, Case] = {
         preference_data,
         LLM_HP | {"batch_size": 4, "lora_r": 4, "lora_dropout": 0.1},
     ),
+    # precision bf16: Trainer autocasts on a CPU with bf16 in hardware (the planner's choice for wide models)
+    "dpo-lora-cpu-bf16": Case(
+        "llm_preference",
+        Method.DPO,
+        preference_data,
+        LLM_HP | {"batch_size": 4, "lora_r": 4, "precision": "bf16"},
+    ),
     "dpo-full-accumulation": Case(
         "llm_preference", Method.DPO, preference_data, LLM_HP | {"batch_size": 2, "gradient_accumulation": 2}
     ),
