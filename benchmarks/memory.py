@@ -118,10 +118,10 @@ def estimated_peak(ws: Workspace, batch_size: int) -> float:
 
 def cpu_precision_for(hidden: int) -> str:
     """The precision the planner gives an LLM of this width on this CPU (and the training child uses)."""
-    from omnitune.plan.resources import CPU_BF16_MIN_WIDTH
-    from omnitune.recipes.llm.finetuning import cpu_has_native_bf16
+    from omnitune.plan.resources import cpu_precision_for_width
+    from omnitune.types import RecipeKey
 
-    return "bf16" if hidden >= CPU_BF16_MIN_WIDTH and cpu_has_native_bf16() else "fp32"
+    return cpu_precision_for_width(hidden, RecipeKey.LLM_SFT)[0]
 
 
 def measure_point(ws: Workspace, model: str, batch_size: int) -> dict[str, Any]:

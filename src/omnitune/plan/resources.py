@@ -74,8 +74,14 @@ def cpu_precision(model: CatalogModel, recipe: RecipeKey) -> tuple[str, str]:
     takes 0.7x the fp32 time, width 512 0.65x, while width 128 takes 1.07x and width 64 1.5x (casts cost
     more than such small matmuls save). Elsewhere bf16 is emulated and slower than fp32.
     """
+    return cpu_precision_for_width(
+        int((model.from_config or {}).get("hidden_size", CPU_BF16_MIN_WIDTH)), recipe
+    )
+
+
+def cpu_precision_for_width(width: int, recipe: RecipeKey) -> tuple[str, str]:
+    """:func:`cpu_precision` for a model of hidden size ``width`` (real checkpoints are wide enough)."""
     flags = cpu_bf16_flags()
-    width = int((model.from_config or {}).get("hidden_size", CPU_BF16_MIN_WIDTH))
     if flags and str(recipe).startswith("llm_"):
         if width >= CPU_BF16_MIN_WIDTH:
             return "bf16", f"precision bf16 on the CPU: it has {', '.join(flags)} (native bf16 matmuls)"
