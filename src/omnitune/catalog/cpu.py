@@ -5,10 +5,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-BF16_FLAGS = (
-    "avx512_bf16",
-    "amx_bf16",
-)  # bf16 dot products in hardware (Zen 4+, Cooper Lake, Sapphire Rapids+)
+# bf16 dot products in hardware (AMD Zen 4+, Intel Cooper Lake and Sapphire Rapids+)
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
 @cache
